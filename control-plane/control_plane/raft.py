@@ -1,0 +1,230 @@
+"""The Raft side of a node: PySyncObj configured per DESIGN.md, and an asyncio bridge to propose commands.
+
+PySyncObj applies committed commands on its own tick thread. `ReplicatedJobs` is the only consumer: it
+forwards each command to the pure `JobStore` under a lock (gRPC handlers read the store from the event
+loop thread) and tells a listener which jobs changed, so WatchJobs can stream them. Attributes set before
+`SyncObjConsumer.__init__` are not part of snapshots: the lock and the listener live there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, SyncObjConsumer, replicated
+
+from .config import NodeConfig
+from .state import CompleteResult, Job, JobStore, LeaseGrant, RenewResult
+
+log = logging.getLogger(__name__)
+
+ROLE_NAMES = {0: "follower", 1: "candidate", 2: "leader"}
+
+_FAIL_TEXT = {
+    FAIL_REASON.QUEUE_FULL: "the Raft command queue is full",
+    FAIL_REASON.MISSING_LEADER: "no Raft leader (the cluster has no quorum right now)",
+    FAIL_REASON.DISCARDED: "the command was discarded by a new leader",
+    FAIL_REASON.NOT_LEADER: "this node stopped being leader",
+    FAIL_REASON.LEADER_CHANGED: "the Raft leader changed",
+    FAIL_REASON.REQUEST_DENIED: "the request was denied",
+}
+
+
+class ProposalFailed(Exception):
+    """A command was not confirmed. It may still commit: callers retry with the same request id."""
+
+
+class ReplicatedJobs(SyncObjConsumer):
+    def __init__(self) -> None:
+        # not snapshotted (set before the base __init__ records the excluded attribute names)
+        self._lock = threading.RLock()
+        self._listener: Callable[[list[Job]], None] | None = None
+        super().__init__()
+        self.store = JobStore()
+
+    def _notify(self, job_ids: list[str]) -> None:
+        if self._listener and job_ids:
+            jobs = [self.store.jobs[j].copy() for j in job_ids if j in self.store.jobs]
+            self._listener(jobs)
+
+    @replicated
+    def submit(
+        self, request_id: str, type_: str, payload_json: str, cloud: str, gpu: bool, now: float
+    ) -> Job:
+        with self._lock:
+            job = self.store.submit(request_id, type_, payload_json, cloud, gpu, now)
+            self._notify([job.id])
+            return job
+
+    @replicated
+    def lease(
+        self,
+        request_id: str,
+        worker_id: str,
+        cloud: str,
+        gpu: bool,
+        max_tasks: int,
+        task_types: tuple[str, ...],
+        ttl: float,
+        now: float,
+    ) -> list[LeaseGrant]:
+        with self._lock:
+            grants = self.store.lease(request_id, worker_id, cloud, gpu, max_tasks, task_types, ttl, now)
+            self._notify([g.job_id for g in grants])
+            return grants
+
+    @replicated
+    def renew(
+        self, request_id: str, worker_id: str, job_id: str, token: int, ttl: float, now: float
+    ) -> RenewResult:
+        with self._lock:
+            return self.store.renew(request_id, worker_id, job_id, token, ttl, now)
+
+    @replicated
+    def complete(
+        self,
+        request_id: str,
+        worker_id: str,
+        job_id: str,
+        token: int,
+        success: bool,
+        result_json: str,
+        error: str,
+        artifact_uri: str,
+        release: bool,
+        now: float,
+    ) -> CompleteResult:
+        with self._lock:
+            result = self.store.complete(
+                request_id, worker_id, job_id, token, success, result_json, error, artifact_uri, release, now
+            )
+            self._notify([job_id])
+            return result
+
+    @replicated
+    def cancel(self, request_id: str, job_id: str, now: float) -> Job | None:
+        with self._lock:
+            job = self.store.cancel(request_id, job_id, now)
+            if job:
+                self._notify([job.id])
+            return job
+
+    @replicated
+    def expire(self, job_ids: tuple[str, ...], now: float) -> list[str]:
+        with self._lock:
+            expired = self.store.expire(job_ids, now)
+            self._notify(expired)
+            return expired
+
+
+@dataclass(frozen=True)
+class RaftStatus:
+    role: str
+    leader: str
+    term: int
+    commit_index: int
+    last_applied: int
+    has_quorum: bool
+    peers: dict[str, bool]
+
+
+def make_conf(cfg: NodeConfig) -> SyncObjConf:
+    """PySyncObj settings for WAN links of 10-70 ms RTT (see NOTES.md for why each one)."""
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    return SyncObjConf(
+        bindAddress=cfg.raft_self,
+        password=cfg.raft_password,
+        useFork=False,
+        dynamicMembershipChange=False,
+        commandsWaitLeader=False,
+        journalFile=str(cfg.data_dir / "raft.journal"),
+        fullDumpFile=str(cfg.data_dir / "raft.dump"),
+        raftMinTimeout=cfg.election_min,
+        raftMaxTimeout=cfg.election_max,
+        appendEntriesPeriod=cfg.heartbeat,
+        leaderFallbackTimeout=cfg.leader_fallback,
+        appendEntriesUseBatch=False,
+        connectionRetryTime=0.5,
+        connectionTimeout=max(1.0, cfg.leader_fallback),
+        logCompactionMinEntries=100_000,
+        logCompactionMinTime=600,
+        commandsQueueSize=200_000,
+    )
+
+
+class RaftNode:
+    """One member of the Raft group, plus `propose()` for asyncio code."""
+
+    def __init__(self, cfg: NodeConfig) -> None:
+        self.cfg = cfg
+        self.jobs = ReplicatedJobs()
+        self.sync = SyncObj(cfg.raft_self, list(cfg.raft_peers), conf=make_conf(cfg), consumers=[self.jobs])
+        self._leader_since: float | None = None
+
+    def set_listener(self, listener: Callable[[list[Job]], None] | None) -> None:
+        self.jobs._listener = listener
+
+    async def propose(self, method: str, *args: Any, timeout: float = 5.0) -> Any:
+        """Propose a command and wait for it to be applied locally; ProposalFailed otherwise."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+
+        def done(result: Any, error: int) -> None:
+            loop.call_soon_threadsafe(_settle, fut, result, error)
+
+        getattr(self.jobs, method)(*args, callback=done)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise ProposalFailed("timed out waiting for the Raft commit") from None
+
+    def read(self, fn: Callable[[JobStore], Any]) -> Any:
+        """Run a read against the local store under the apply lock."""
+        with self.jobs._lock:
+            return fn(self.jobs.store)
+
+    def status(self) -> RaftStatus:
+        st = self.sync.getStatus()
+        peers = {
+            key.removeprefix("partner_node_status_server_"): value == 2
+            for key, value in st.items()
+            if key.startswith("partner_node_status_server_")
+        }
+        leader = st.get("leader")
+        role = ROLE_NAMES.get(st.get("state", 0), "follower")
+        if role == "leader":
+            if self._leader_since is None:
+                self._leader_since = time.monotonic()
+        else:
+            self._leader_since = None
+        return RaftStatus(
+            role=role,
+            leader=leader.id if leader is not None and hasattr(leader, "id") else str(leader or ""),
+            term=int(st.get("raft_term", 0)),
+            commit_index=int(st.get("commit_idx", 0)),
+            last_applied=int(st.get("last_applied", 0)),
+            has_quorum=bool(st.get("has_quorum", False)),
+            peers=peers,
+        )
+
+    def leader_for(self) -> float:
+        """Seconds this node has been leader (0 when it is not)."""
+        self.status()
+        return 0.0 if self._leader_since is None else time.monotonic() - self._leader_since
+
+    def close(self) -> None:
+        self.sync.destroy()
+
+
+def _settle(fut: asyncio.Future[Any], result: Any, error: int) -> None:
+    if fut.done():
+        return
+    if error == FAIL_REASON.SUCCESS:
+        fut.set_result(result)
+    else:
+        fut.set_exception(ProposalFailed(_FAIL_TEXT.get(error, f"Raft failure {error}")))

@@ -1,0 +1,44 @@
+"""Each configuration mistake is reported as one line that names the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from control_plane.config import ConfigError, load_node_config
+
+GOOD = {
+    "NODE_ID": "cp-aws",
+    "CLOUD": "aws",
+    "RAFT_SELF": "127.0.1.1:7000",
+    "RAFT_PEERS": "127.0.1.1:7000,127.0.2.1:7000,127.0.3.1:7000",
+    "RAFT_PASSWORD": "correct horse battery",
+    "DATA_DIR": "/tmp/x",
+    "AUTH_TOKEN": "t0ken",
+}
+
+
+def test_good_config_parses_and_drops_self_from_peers() -> None:
+    cfg = load_node_config(GOOD)
+    assert cfg.raft_peers == ("127.0.2.1:7000", "127.0.3.1:7000")
+    assert cfg.grpc_addr == "0.0.0.0:50051" and cfg.health_addr == "0.0.0.0:8080"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"RAFT_PASSWORD": ""}, "RAFT_PASSWORD"),
+        ({"RAFT_PASSWORD": "short"}, "RAFT_PASSWORD"),
+        ({"RAFT_PEERS": "127.0.2.1,127.0.3.1:7000"}, "RAFT_PEERS"),
+        ({"RAFT_PEERS": "127.0.1.1:7000"}, "RAFT_PEERS"),
+        ({"RAFT_SELF": "nohost"}, "RAFT_SELF"),
+        ({"GRPC_ADDR": "0.0.0.0:99999"}, "GRPC_ADDR"),
+        ({"AUTH_TOKEN": ""}, "AUTH_TOKEN"),
+        ({"LEASE_TTL_S": "soon"}, "LEASE_TTL_S"),
+        ({"TLS_CERT": "/nope.pem"}, "TLS_CERT"),
+    ],
+)
+def test_bad_config_names_the_variable(change: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_node_config({**GOOD, **change})
+    assert named in str(err.value)
+    assert "\n" not in str(err.value)
