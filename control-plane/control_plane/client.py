@@ -13,8 +13,8 @@ import contextlib
 import json
 import time
 import uuid
-from pathlib import Path
 from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import grpc
