@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     j = sub.add_parser("job", help="show one job")
     j.add_argument("id")
     ls = sub.add_parser("jobs", help="list jobs, newest first")
-    ls.add_argument("--state", choices=[n for n in pb.JobState if n != "JOB_STATE_UNSPECIFIED"])
+    ls.add_argument("--state", choices=[v.name for v in pb.JobState.DESCRIPTOR.values if v.number])
     ls.add_argument("--limit", type=int, default=50)
     c = sub.add_parser("cancel", help="cancel a job")
     c.add_argument("id")

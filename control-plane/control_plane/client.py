@@ -110,6 +110,8 @@ class ControlPlaneClient:
                     if exc.details() and "no Raft leader" in exc.details():
                         continue  # the node is up but the cluster is electing: try the others, then wait
                     self.connected = False
+                    if endpoint == self._leader:
+                        self._leader = None  # the leader is gone: ask again on the next write
                     continue
                 self.connected = True
                 self._index = self.endpoints.index(endpoint)

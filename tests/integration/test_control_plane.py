@@ -78,16 +78,9 @@ async def test_kill_9_leader_loses_nothing_and_the_node_catches_up(make_cluster)
         others = [i for i in range(3) if i != old]
         new = cluster.wait_for_leader(timeout=5, among=others)
         assert new != old and time.monotonic() - t0 < 5
-        jobs = {j.id for j in await c.list_jobs()}
-        assert set(acked) <= jobs, (
-            c.current_endpoint,
-            len(jobs),
-            [
-                (h or {}).get(k)
-                for h in map(cluster.health, range(3))
-                for k in ("jobs", "last_applied", "role")
-            ],
-        )
+        # the new leader holds every acknowledged job (a lagging follower may still be catching up)
+        async with client_for(cluster, [cluster.nodes[new].grpc]) as on_leader:
+            assert set(acked) <= {j.id for j in await on_leader.list_jobs()}
         after = await c.submit_job("noop", {"after": True})
         assert after.id not in acked
     target = cluster.health(new)["commit_index"]

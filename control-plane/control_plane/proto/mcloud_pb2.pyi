@@ -1,11 +1,9 @@
-from collections.abc import Iterable as _Iterable
-from collections.abc import Mapping as _Mapping
-from typing import ClassVar as _ClassVar
-
-from google.protobuf import descriptor as _descriptor
-from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -17,7 +15,6 @@ class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUCCEEDED: _ClassVar[JobState]
     FAILED: _ClassVar[JobState]
     CANCELLED: _ClassVar[JobState]
-
 JOB_STATE_UNSPECIFIED: JobState
 PENDING: JobState
 LEASED: JobState
@@ -26,26 +23,7 @@ FAILED: JobState
 CANCELLED: JobState
 
 class Job(_message.Message):
-    __slots__ = (
-        "id",
-        "type",
-        "payload_json",
-        "cloud",
-        "gpu",
-        "state",
-        "attempt",
-        "worker_id",
-        "worker_cloud",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "lease_expires_at",
-        "result_json",
-        "error",
-        "artifact_uri",
-        "stale_completions",
-        "request_id",
-    )
+    __slots__ = ("id", "type", "payload_json", "cloud", "gpu", "state", "attempt", "worker_id", "worker_cloud", "created_at", "started_at", "finished_at", "lease_expires_at", "result_json", "error", "artifact_uri", "stale_completions", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -82,27 +60,7 @@ class Job(_message.Message):
     artifact_uri: str
     stale_completions: int
     request_id: str
-    def __init__(
-        self,
-        id: str | None = ...,
-        type: str | None = ...,
-        payload_json: str | None = ...,
-        cloud: str | None = ...,
-        gpu: bool | None = ...,
-        state: JobState | str | None = ...,
-        attempt: int | None = ...,
-        worker_id: str | None = ...,
-        worker_cloud: str | None = ...,
-        created_at: float | None = ...,
-        started_at: float | None = ...,
-        finished_at: float | None = ...,
-        lease_expires_at: float | None = ...,
-        result_json: str | None = ...,
-        error: str | None = ...,
-        artifact_uri: str | None = ...,
-        stale_completions: int | None = ...,
-        request_id: str | None = ...,
-    ) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., payload_json: _Optional[str] = ..., cloud: _Optional[str] = ..., gpu: _Optional[bool] = ..., state: _Optional[_Union[JobState, str]] = ..., attempt: _Optional[int] = ..., worker_id: _Optional[str] = ..., worker_cloud: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., lease_expires_at: _Optional[float] = ..., result_json: _Optional[str] = ..., error: _Optional[str] = ..., artifact_uri: _Optional[str] = ..., stale_completions: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
     __slots__ = ("type", "payload_json", "cloud", "gpu", "request_id")
@@ -116,20 +74,13 @@ class SubmitJobRequest(_message.Message):
     cloud: str
     gpu: bool
     request_id: str
-    def __init__(
-        self,
-        type: str | None = ...,
-        payload_json: str | None = ...,
-        cloud: str | None = ...,
-        gpu: bool | None = ...,
-        request_id: str | None = ...,
-    ) -> None: ...
+    def __init__(self, type: _Optional[str] = ..., payload_json: _Optional[str] = ..., cloud: _Optional[str] = ..., gpu: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("id",)
     ID_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: str | None = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
     __slots__ = ("states", "limit")
@@ -137,13 +88,13 @@ class ListJobsRequest(_message.Message):
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     states: _containers.RepeatedScalarFieldContainer[JobState]
     limit: int
-    def __init__(self, states: _Iterable[JobState | str] | None = ..., limit: int | None = ...) -> None: ...
+    def __init__(self, states: _Optional[_Iterable[_Union[JobState, str]]] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs",)
     JOBS_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedCompositeFieldContainer[Job]
-    def __init__(self, jobs: _Iterable[Job | _Mapping] | None = ...) -> None: ...
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
 
 class CancelJobRequest(_message.Message):
     __slots__ = ("id", "request_id")
@@ -151,19 +102,19 @@ class CancelJobRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     request_id: str
-    def __init__(self, id: str | None = ..., request_id: str | None = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class WatchJobsRequest(_message.Message):
     __slots__ = ("include_existing",)
     INCLUDE_EXISTING_FIELD_NUMBER: _ClassVar[int]
     include_existing: bool
-    def __init__(self, include_existing: bool | None = ...) -> None: ...
+    def __init__(self, include_existing: _Optional[bool] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("job",)
     JOB_FIELD_NUMBER: _ClassVar[int]
     job: Job
-    def __init__(self, job: Job | _Mapping | None = ...) -> None: ...
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class LeaseTasksRequest(_message.Message):
     __slots__ = ("worker_id", "cloud", "gpu", "max_tasks", "wait_ms", "task_types", "request_id")
@@ -181,16 +132,7 @@ class LeaseTasksRequest(_message.Message):
     wait_ms: int
     task_types: _containers.RepeatedScalarFieldContainer[str]
     request_id: str
-    def __init__(
-        self,
-        worker_id: str | None = ...,
-        cloud: str | None = ...,
-        gpu: bool | None = ...,
-        max_tasks: int | None = ...,
-        wait_ms: int | None = ...,
-        task_types: _Iterable[str] | None = ...,
-        request_id: str | None = ...,
-    ) -> None: ...
+    def __init__(self, worker_id: _Optional[str] = ..., cloud: _Optional[str] = ..., gpu: _Optional[bool] = ..., max_tasks: _Optional[int] = ..., wait_ms: _Optional[int] = ..., task_types: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class Lease(_message.Message):
     __slots__ = ("job_id", "type", "payload_json", "token", "expires_at", "ttl_ms")
@@ -206,21 +148,13 @@ class Lease(_message.Message):
     token: int
     expires_at: float
     ttl_ms: int
-    def __init__(
-        self,
-        job_id: str | None = ...,
-        type: str | None = ...,
-        payload_json: str | None = ...,
-        token: int | None = ...,
-        expires_at: float | None = ...,
-        ttl_ms: int | None = ...,
-    ) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., type: _Optional[str] = ..., payload_json: _Optional[str] = ..., token: _Optional[int] = ..., expires_at: _Optional[float] = ..., ttl_ms: _Optional[int] = ...) -> None: ...
 
 class LeaseTasksResponse(_message.Message):
     __slots__ = ("leases",)
     LEASES_FIELD_NUMBER: _ClassVar[int]
     leases: _containers.RepeatedCompositeFieldContainer[Lease]
-    def __init__(self, leases: _Iterable[Lease | _Mapping] | None = ...) -> None: ...
+    def __init__(self, leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
 
 class RenewLeaseRequest(_message.Message):
     __slots__ = ("worker_id", "job_id", "token", "request_id")
@@ -232,13 +166,7 @@ class RenewLeaseRequest(_message.Message):
     job_id: str
     token: int
     request_id: str
-    def __init__(
-        self,
-        worker_id: str | None = ...,
-        job_id: str | None = ...,
-        token: int | None = ...,
-        request_id: str | None = ...,
-    ) -> None: ...
+    def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., token: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RenewLeaseResponse(_message.Message):
     __slots__ = ("ok", "expires_at", "reason")
@@ -248,22 +176,10 @@ class RenewLeaseResponse(_message.Message):
     ok: bool
     expires_at: float
     reason: str
-    def __init__(
-        self, ok: bool | None = ..., expires_at: float | None = ..., reason: str | None = ...
-    ) -> None: ...
+    def __init__(self, ok: _Optional[bool] = ..., expires_at: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CompleteTaskRequest(_message.Message):
-    __slots__ = (
-        "worker_id",
-        "job_id",
-        "token",
-        "success",
-        "result_json",
-        "error",
-        "artifact_uri",
-        "request_id",
-        "release",
-    )
+    __slots__ = ("worker_id", "job_id", "token", "success", "result_json", "error", "artifact_uri", "request_id", "release")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -282,18 +198,7 @@ class CompleteTaskRequest(_message.Message):
     artifact_uri: str
     request_id: str
     release: bool
-    def __init__(
-        self,
-        worker_id: str | None = ...,
-        job_id: str | None = ...,
-        token: int | None = ...,
-        success: bool | None = ...,
-        result_json: str | None = ...,
-        error: str | None = ...,
-        artifact_uri: str | None = ...,
-        request_id: str | None = ...,
-        release: bool | None = ...,
-    ) -> None: ...
+    def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., token: _Optional[int] = ..., success: _Optional[bool] = ..., result_json: _Optional[str] = ..., error: _Optional[str] = ..., artifact_uri: _Optional[str] = ..., request_id: _Optional[str] = ..., release: _Optional[bool] = ...) -> None: ...
 
 class CompleteTaskResponse(_message.Message):
     __slots__ = ("accepted", "reason")
@@ -301,7 +206,7 @@ class CompleteTaskResponse(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     accepted: bool
     reason: str
-    def __init__(self, accepted: bool | None = ..., reason: str | None = ...) -> None: ...
+    def __init__(self, accepted: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ClusterStatusRequest(_message.Message):
     __slots__ = ()
@@ -313,32 +218,17 @@ class PeerStatus(_message.Message):
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
     address: str
     connected: bool
-    def __init__(self, address: str | None = ..., connected: bool | None = ...) -> None: ...
+    def __init__(self, address: _Optional[str] = ..., connected: _Optional[bool] = ...) -> None: ...
 
 class ClusterStatusResponse(_message.Message):
-    __slots__ = (
-        "node_id",
-        "cloud",
-        "role",
-        "leader",
-        "leader_grpc",
-        "term",
-        "commit_index",
-        "last_applied",
-        "has_quorum",
-        "peers",
-        "jobs_by_state",
-        "active_leases",
-        "raft_self",
-    )
+    __slots__ = ("node_id", "cloud", "role", "leader", "leader_grpc", "term", "commit_index", "last_applied", "has_quorum", "peers", "jobs_by_state", "active_leases", "raft_self")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
         value: int
-        def __init__(self, key: str | None = ..., value: int | None = ...) -> None: ...
-
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     CLOUD_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
@@ -365,19 +255,4 @@ class ClusterStatusResponse(_message.Message):
     jobs_by_state: _containers.ScalarMap[str, int]
     active_leases: int
     raft_self: str
-    def __init__(
-        self,
-        node_id: str | None = ...,
-        cloud: str | None = ...,
-        role: str | None = ...,
-        leader: str | None = ...,
-        leader_grpc: str | None = ...,
-        term: int | None = ...,
-        commit_index: int | None = ...,
-        last_applied: int | None = ...,
-        has_quorum: bool | None = ...,
-        peers: _Iterable[PeerStatus | _Mapping] | None = ...,
-        jobs_by_state: _Mapping[str, int] | None = ...,
-        active_leases: int | None = ...,
-        raft_self: str | None = ...,
-    ) -> None: ...
+    def __init__(self, node_id: _Optional[str] = ..., cloud: _Optional[str] = ..., role: _Optional[str] = ..., leader: _Optional[str] = ..., leader_grpc: _Optional[str] = ..., term: _Optional[int] = ..., commit_index: _Optional[int] = ..., last_applied: _Optional[int] = ..., has_quorum: _Optional[bool] = ..., peers: _Optional[_Iterable[_Union[PeerStatus, _Mapping]]] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., active_leases: _Optional[int] = ..., raft_self: _Optional[str] = ...) -> None: ...
