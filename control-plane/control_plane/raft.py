@@ -19,7 +19,7 @@ from typing import Any
 from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, SyncObjConsumer, replicated
 
 from .config import NodeConfig
-from .state import CompleteResult, Job, JobStore, LeaseGrant, RenewResult
+from .state import Job, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,29 @@ class ProposalFailed(Exception):
     """A command was not confirmed. It may still commit: callers retry with the same request id."""
 
 
+#: the store methods a command may name (everything else is refused, even from a peer)
+COMMANDS = frozenset({"submit", "lease", "renew", "complete", "cancel", "expire"})
+
+
+def _changed(method: str, args: tuple[Any, ...], result: Any) -> list[str]:
+    """The job ids a command changed, for WatchJobs and long-polling leases."""
+    if method == "submit":
+        return [result.id]
+    if method == "lease":
+        return [g.job_id for g in result]
+    if method == "complete":
+        return [args[2]]
+    if method == "cancel":
+        return [result.id] if result else []
+    if method == "expire":
+        return list(result)
+    return []
+
+
 class ReplicatedJobs(SyncObjConsumer):
+    """The one PySyncObj consumer. Commands arrive in batches (group commit): one Raft entry carries every
+    command proposed during one event-loop turn, so Raft cost stays flat as request rates grow."""
+
     def __init__(self) -> None:
         # not snapshotted (set before the base __init__ records the excluded attribute names)
         self._lock = threading.RLock()
@@ -47,79 +69,22 @@ class ReplicatedJobs(SyncObjConsumer):
         super().__init__()
         self.store = JobStore()
 
-    def _notify(self, job_ids: list[str]) -> None:
-        if self._listener and job_ids:
-            jobs = [self.store.jobs[j].copy() for j in job_ids if j in self.store.jobs]
-            self._listener(jobs)
-
     @replicated
-    def submit(
-        self, request_id: str, type_: str, payload_json: str, cloud: str, gpu: bool, now: float
-    ) -> Job:
+    def batch(self, commands: tuple[tuple[str, tuple[Any, ...]], ...]) -> list[Any]:
+        results: list[Any] = []
+        changed: list[str] = []
         with self._lock:
-            job = self.store.submit(request_id, type_, payload_json, cloud, gpu, now)
-            self._notify([job.id])
-            return job
-
-    @replicated
-    def lease(
-        self,
-        request_id: str,
-        worker_id: str,
-        cloud: str,
-        gpu: bool,
-        max_tasks: int,
-        task_types: tuple[str, ...],
-        ttl: float,
-        now: float,
-    ) -> list[LeaseGrant]:
-        with self._lock:
-            grants = self.store.lease(request_id, worker_id, cloud, gpu, max_tasks, task_types, ttl, now)
-            self._notify([g.job_id for g in grants])
-            return grants
-
-    @replicated
-    def renew(
-        self, request_id: str, worker_id: str, job_id: str, token: int, ttl: float, now: float
-    ) -> RenewResult:
-        with self._lock:
-            return self.store.renew(request_id, worker_id, job_id, token, ttl, now)
-
-    @replicated
-    def complete(
-        self,
-        request_id: str,
-        worker_id: str,
-        job_id: str,
-        token: int,
-        success: bool,
-        result_json: str,
-        error: str,
-        artifact_uri: str,
-        release: bool,
-        now: float,
-    ) -> CompleteResult:
-        with self._lock:
-            result = self.store.complete(
-                request_id, worker_id, job_id, token, success, result_json, error, artifact_uri, release, now
-            )
-            self._notify([job_id])
-            return result
-
-    @replicated
-    def cancel(self, request_id: str, job_id: str, now: float) -> Job | None:
-        with self._lock:
-            job = self.store.cancel(request_id, job_id, now)
-            if job:
-                self._notify([job.id])
-            return job
-
-    @replicated
-    def expire(self, job_ids: tuple[str, ...], now: float) -> list[str]:
-        with self._lock:
-            expired = self.store.expire(job_ids, now)
-            self._notify(expired)
-            return expired
+            for method, args in commands:
+                if method not in COMMANDS:
+                    results.append(None)
+                    continue
+                result = getattr(self.store, method)(*args)
+                results.append(result)
+                changed.extend(_changed(method, args, result))
+            if self._listener and changed:
+                jobs = self.store.jobs
+                self._listener([jobs[j].copy() for j in dict.fromkeys(changed) if j in jobs])
+        return results
 
 
 @dataclass(frozen=True)
@@ -165,23 +130,37 @@ class RaftNode:
         self.jobs = ReplicatedJobs()
         self.sync = SyncObj(cfg.raft_self, list(cfg.raft_peers), conf=make_conf(cfg), consumers=[self.jobs])
         self._leader_since: float | None = None
+        self._outbox: list[tuple[str, tuple[Any, ...], asyncio.Future[Any]]] = []
 
     def set_listener(self, listener: Callable[[list[Job]], None] | None) -> None:
         self.jobs._listener = listener
 
     async def propose(self, method: str, *args: Any, timeout: float = 5.0) -> Any:
-        """Propose a command and wait for it to be applied locally; ProposalFailed otherwise."""
+        """Propose a command and wait until it is applied locally; ProposalFailed otherwise.
+
+        Commands proposed in the same event-loop turn share one Raft entry (see ReplicatedJobs.batch).
+        """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
-
-        def done(result: Any, error: int) -> None:
-            loop.call_soon_threadsafe(_settle, fut, result, error)
-
-        getattr(self.jobs, method)(*args, callback=done)
+        self._outbox.append((method, args, fut))
+        if len(self._outbox) == 1:
+            loop.call_soon(self._flush, loop)
         try:
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             raise ProposalFailed("timed out waiting for the Raft commit") from None
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        outbox, self._outbox = self._outbox, []
+        if not outbox:
+            return
+        futures = [fut for _, _, fut in outbox]
+        commands = tuple((method, args) for method, args, _ in outbox)
+
+        def done(results: Any, error: int) -> None:
+            loop.call_soon_threadsafe(_settle_all, futures, results, error)
+
+        self.jobs.batch(commands, callback=done)
 
     def read(self, fn: Callable[[JobStore], Any]) -> Any:
         """Run a read against the local store under the apply lock."""
@@ -221,10 +200,11 @@ class RaftNode:
         self.sync.destroy()
 
 
-def _settle(fut: asyncio.Future[Any], result: Any, error: int) -> None:
-    if fut.done():
-        return
-    if error == FAIL_REASON.SUCCESS:
-        fut.set_result(result)
-    else:
-        fut.set_exception(ProposalFailed(_FAIL_TEXT.get(error, f"Raft failure {error}")))
+def _settle_all(futures: list[asyncio.Future[Any]], results: Any, error: int) -> None:
+    for i, fut in enumerate(futures):
+        if fut.done():
+            continue
+        if error == FAIL_REASON.SUCCESS:
+            fut.set_result(results[i])
+        else:
+            fut.set_exception(ProposalFailed(_FAIL_TEXT.get(error, f"Raft failure {error}")))
