@@ -50,6 +50,17 @@ bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # --- cloud target (AWS + GCP + Azure; docs/cost.md says what it costs) -------------------------------
+# The local target: the whole deployment on this machine (terraform/local + Ansible process runtime),
+# through the same ops core as the console. State: $${MCLOUD_STATE_DIR:-.mcloud}.
+local-up: setup ## provision + deploy the three local hosts (127.0.{1,2,3}.1), wait until healthy
+	$(BIN)/mcloud-tui --headless up --target local
+
+local-down: ## stop every local service, terraform destroy, check nothing is left
+	$(BIN)/mcloud-tui --headless down --target local
+
+local-status: ## deployment info + health of the local target
+	$(BIN)/mcloud-tui --headless status --target local
+
 # cloud-up / cloud-down run the same ops core as the console; init / plan / status are plain Terraform.
 TF_CLOUD := terraform
 CLOUD := scripts/cloud-deploy.sh
@@ -71,6 +82,9 @@ cloud-down: setup ## ansible teardown, terraform destroy, check the state is emp
 
 cloud-status: ## GET /health of control plane and worker on the three public IPs
 	@$(CLOUD) status
+
+tui: setup ## the console on the local target (--target cloud for the clouds)
+	$(BIN)/mcloud-tui --target local
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -43,8 +43,9 @@ def make_cluster(tmp_path: Path) -> Iterator:
     """Factory for real local control-plane groups; every process is killed at teardown."""
     clusters: list[LocalCluster] = []
 
-    def make(n: int = 3, start: bool = True, **env: str) -> LocalCluster:
-        cluster = LocalCluster(tmp_path / f"cluster{len(clusters)}", hosts=free_hosts(n), extra_env=env)
+    def make(n: int = 3, start: bool = True, hosts: list[str] | None = None, **env: str) -> LocalCluster:
+        hosts = list(hosts) if hosts else free_hosts(n)
+        cluster = LocalCluster(tmp_path / f"cluster{len(clusters)}", hosts=hosts, extra_env=env)
         clusters.append(cluster)
         return cluster.start() if start else cluster
 

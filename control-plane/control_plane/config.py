@@ -58,7 +58,7 @@ def env_float(env: Mapping[str, str], name: str, default: float, minimum: float 
 class NodeConfig:
     node_id: str
     cloud: str
-    raft_self: str
+    raft_self: str  # the address peers know this node by (a public IP in the cloud)
     raft_peers: tuple[str, ...]
     raft_password: str
     grpc_addr: str
@@ -72,6 +72,11 @@ class NodeConfig:
     election_max: float = 1.6
     heartbeat: float = 0.1
     leader_fallback: float = 3.0
+    raft_bind: str = ""  # where to listen; RAFT_SELF unless the VM does not own that address (cloud NAT)
+
+    @property
+    def raft_listen(self) -> str:
+        return self.raft_bind or self.raft_self
 
     @property
     def grpc_port(self) -> int:
@@ -88,6 +93,9 @@ def load_node_config(env: Mapping[str, str] | None = None) -> NodeConfig:
     peers = tuple(p for p in parse_endpoints(require(env, "RAFT_PEERS"), "RAFT_PEERS") if p != raft_self)
     if not peers:
         raise ConfigError("RAFT_PEERS: names no node other than RAFT_SELF")
+    raft_bind = env.get("RAFT_BIND", "").strip()
+    if raft_bind:
+        parse_hostport(raft_bind, "RAFT_BIND")
     password = require(env, "RAFT_PASSWORD")
     if len(password) < 8:
         raise ConfigError("RAFT_PASSWORD: must be at least 8 characters")
@@ -123,4 +131,5 @@ def load_node_config(env: Mapping[str, str] | None = None) -> NodeConfig:
         election_max=election_max,
         heartbeat=env_float(env, "RAFT_HEARTBEAT_S", 0.1, 0.01),
         leader_fallback=env_float(env, "RAFT_LEADER_FALLBACK_S", 3.0, 0.5),
+        raft_bind=raft_bind,
     )

@@ -102,7 +102,7 @@ def make_conf(cfg: NodeConfig) -> SyncObjConf:
     """PySyncObj settings for WAN links of 10-70 ms RTT (see NOTES.md for why each one)."""
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     return SyncObjConf(
-        bindAddress=cfg.raft_self,
+        bindAddress=cfg.raft_listen,
         password=cfg.raft_password,
         useFork=False,
         dynamicMembershipChange=False,

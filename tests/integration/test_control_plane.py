@@ -13,8 +13,10 @@ import urllib.request
 
 import grpc
 import pytest
+from conftest import _free
 
 from control_plane.client import ControlPlaneClient, ControlPlaneError
+from control_plane.localcluster import DEFAULT_HOSTS
 from control_plane.proto import mcloud_pb2 as pb
 
 pytestmark = pytest.mark.integration
@@ -25,8 +27,10 @@ def client_for(cluster, endpoints=None, **kw) -> ControlPlaneClient:
 
 
 def test_three_nodes_agree_on_one_leader_within_5s(make_cluster) -> None:
+    # the local target's own addresses when they are free (a developer's deployment may hold them)
+    hosts = DEFAULT_HOSTS if all(_free(h, (7000, 50051, 8080)) for h in DEFAULT_HOSTS) else None
     start = time.monotonic()
-    cluster = make_cluster()
+    cluster = make_cluster(hosts=hosts)
     leader = cluster.wait_for_leader(timeout=5)
     elapsed = time.monotonic() - start
     views = [cluster.health(i) for i in range(3)]
@@ -250,3 +254,53 @@ def test_cli_refuses_malformed_json_and_submits_nothing(make_cluster) -> None:
     assert json.loads(good.stdout)["state"] == "PENDING"
     status = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True, check=True)
     assert status.stdout.count("leader") >= 3 and "quorum=yes" in status.stdout
+
+
+def _self_signed(tmp_path, hosts):
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mcloud-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(h)) for h in hosts]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+async def test_tls_when_cert_paths_are_given(make_cluster, tmp_path) -> None:
+    cluster = make_cluster(start=False)
+    cert, key = _self_signed(tmp_path, [n.host for n in cluster.nodes])
+    cluster.extra_env = {"TLS_CERT": cert, "TLS_KEY": key}
+    cluster.start()
+    cluster.wait_for_leader()
+    async with client_for(cluster, ca_cert=cert) as c:
+        job = await c.submit_job("noop", {"tls": True})
+        assert (await c.get_job(job.id)).id == job.id
+    async with client_for(cluster, retry_deadline=2) as plain:  # a plaintext client cannot talk to it
+        with pytest.raises(ControlPlaneError):
+            await plain.cluster_status()

@@ -35,6 +35,7 @@ def test_good_config_parses_and_drops_self_from_peers() -> None:
         ({"AUTH_TOKEN": ""}, "AUTH_TOKEN"),
         ({"LEASE_TTL_S": "soon"}, "LEASE_TTL_S"),
         ({"TLS_CERT": "/nope.pem"}, "TLS_CERT"),
+        ({"RAFT_BIND": "0.0.0.0"}, "RAFT_BIND"),
     ],
 )
 def test_bad_config_names_the_variable(change: dict[str, str], named: str) -> None:
@@ -42,3 +43,9 @@ def test_bad_config_names_the_variable(change: dict[str, str], named: str) -> No
         load_node_config({**GOOD, **change})
     assert named in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_raft_bind_separates_the_listen_address_from_the_advertised_one() -> None:
+    assert load_node_config(GOOD).raft_listen == "127.0.1.1:7000"
+    cloud = load_node_config({**GOOD, "RAFT_SELF": "54.1.2.3:7000", "RAFT_BIND": "0.0.0.0:7000"})
+    assert cloud.raft_self == "54.1.2.3:7000" and cloud.raft_listen == "0.0.0.0:7000"
