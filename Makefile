@@ -49,7 +49,7 @@ proto: setup ## regenerate the gRPC stubs from control-plane/proto/mcloud.proto
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# --- cloud target (AWS + GCP + Azure; docs/cost.md says what it costs) -------------------------------
+# --- local target ----------------------------------------------------------------------------------
 # The local target: the whole deployment on this machine (terraform/local + Ansible process runtime),
 # through the same ops core as the console. State: $${MCLOUD_STATE_DIR:-.mcloud}.
 local-up: setup ## provision + deploy the three local hosts (127.0.{1,2,3}.1), wait until healthy
@@ -61,6 +61,7 @@ local-down: ## stop every local service, terraform destroy, check nothing is lef
 local-status: ## deployment info + health of the local target
 	$(BIN)/mcloud-tui --headless status --target local
 
+# --- cloud target (AWS + GCP + Azure; docs/cost.md says what it costs) -------------------------------
 # cloud-up / cloud-down run the same ops core as the console; init / plan / status are plain Terraform.
 TF_CLOUD := terraform
 CLOUD := scripts/cloud-deploy.sh
