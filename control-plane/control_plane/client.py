@@ -252,6 +252,21 @@ class ControlPlaneClient:
         )
         return await self._call("CompleteTask", req, write=True)
 
+    async def complete_tasks(
+        self, requests: Sequence[pb.CompleteTaskRequest]
+    ) -> list[pb.CompleteTaskResponse]:
+        """Report many outcomes in one call; results in the same order. Each gets a request id if it has
+        none, so a retry after a lost reply is applied once."""
+        batch = []
+        for req in requests:
+            if not req.request_id:
+                req = pb.CompleteTaskRequest()
+                req.CopyFrom(requests[len(batch)])
+                req.request_id = uuid.uuid4().hex
+            batch.append(req)
+        resp = await self._call("CompleteTasks", pb.CompleteTasksRequest(completions=batch), write=True)
+        return list(resp.results)
+
     async def cluster_status(self) -> pb.ClusterStatusResponse:
         return await self._call("ClusterStatus", pb.ClusterStatusRequest())
 

@@ -194,24 +194,19 @@ class ControlPlaneService(pb_grpc.ControlPlaneServicer):
         )
         return pb.RenewLeaseResponse(ok=res.ok, expires_at=res.expires_at, reason=res.reason)  # type: ignore[union-attr]
 
-    async def CompleteTask(
-        self, request: pb.CompleteTaskRequest, context: grpc.aio.ServicerContext
-    ) -> pb.CompleteTaskResponse:
+    @staticmethod
+    def _completion_problem(request: pb.CompleteTaskRequest) -> str | None:
         if request.result_json:
             try:
                 json.loads(request.result_json)
             except json.JSONDecodeError as exc:
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT, f"field 'result_json' is not valid JSON: {exc}"
-                )
+                return f"field 'result_json' is not valid JSON: {exc}"
         if len(request.result_json.encode()) > MAX_PAYLOAD_BYTES:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"field 'result_json' is larger than {MAX_PAYLOAD_BYTES} bytes: upload it and pass artifact_uri",
-            )
-        res = await self._propose(
-            context,
-            "complete",
+            return f"field 'result_json' is larger than {MAX_PAYLOAD_BYTES} bytes: upload it and pass artifact_uri"
+        return None
+
+    def _complete_args(self, request: pb.CompleteTaskRequest) -> tuple[object, ...]:
+        return (
             _rid(request.request_id),
             request.worker_id,
             request.job_id,
@@ -223,7 +218,35 @@ class ControlPlaneService(pb_grpc.ControlPlaneServicer):
             request.release,
             time.time(),
         )
+
+    async def CompleteTask(
+        self, request: pb.CompleteTaskRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteTaskResponse:
+        problem = self._completion_problem(request)
+        if problem:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        res = await self._propose(context, "complete", *self._complete_args(request))
         return pb.CompleteTaskResponse(accepted=res.accepted, reason=res.reason)  # type: ignore[union-attr]
+
+    async def CompleteTasks(
+        self, request: pb.CompleteTasksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteTasksResponse:
+        problems = [self._completion_problem(c) for c in request.completions]
+        valid = [c for c, p in zip(request.completions, problems, strict=True) if p is None]
+        try:  # proposed in one event-loop turn: one Raft entry for the whole call
+            results = iter(
+                await asyncio.gather(*(self.node.propose("complete", *self._complete_args(c)) for c in valid))
+            )
+        except ProposalFailed as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{exc}; retry with the same request_ids")
+        out = []
+        for problem in problems:
+            if problem:
+                out.append(pb.CompleteTaskResponse(accepted=False, reason=f"invalid: {problem}"))
+            else:
+                res = next(results)
+                out.append(pb.CompleteTaskResponse(accepted=res.accepted, reason=res.reason))
+        return pb.CompleteTasksResponse(results=out)
 
     # ---- cluster -------------------------------------------------------------------------------------
     async def ClusterStatus(

@@ -304,3 +304,33 @@ async def test_tls_when_cert_paths_are_given(make_cluster, tmp_path) -> None:
     async with client_for(cluster, retry_deadline=2) as plain:  # a plaintext client cannot talk to it
         with pytest.raises(ControlPlaneError):
             await plain.cluster_status()
+
+
+async def test_complete_tasks_reports_each_outcome_in_order(make_cluster) -> None:
+    cluster = make_cluster()
+    cluster.wait_for_leader()
+    async with client_for(cluster) as c:
+        for i in range(3):
+            await c.submit_job("noop", {"i": i})
+        leases = await c.lease_tasks("w", "aws", False, max_tasks=3, wait_ms=2000)
+        assert len(leases) == 3
+        reqs = [
+            pb.CompleteTaskRequest(
+                worker_id="w", job_id=leases[0].job_id, token=leases[0].token, success=True, result_json="{}"
+            ),
+            pb.CompleteTaskRequest(
+                worker_id="w",
+                job_id=leases[1].job_id,
+                token=leases[1].token,
+                success=True,
+                result_json="{nope",
+            ),
+            pb.CompleteTaskRequest(
+                worker_id="w", job_id=leases[2].job_id, token=leases[2].token + 7, success=True
+            ),
+        ]
+        results = await c.complete_tasks(reqs)
+        assert [r.accepted for r in results] == [True, False, False]
+        assert "result_json" in results[1].reason and "stale token" in results[2].reason
+        states = {j.id: j.state for j in await c.list_jobs()}
+        assert states[leases[0].job_id] == pb.SUCCEEDED and states[leases[1].job_id] == pb.LEASED
