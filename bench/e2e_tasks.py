@@ -125,6 +125,7 @@ async def bench(args: argparse.Namespace, base: Path) -> dict[str, object]:
             "per_worker": per_worker,
             "retries": sum(max(0, j.attempt - 1) for j in jobs),
             "cpus": os.cpu_count(),
+            "loadavg_1m": round(os.getloadavg()[0], 2),
             "goal": 1000,
             "ok": rate >= 1000 and len(ok) == args.jobs,
         }

@@ -5,13 +5,14 @@ the norm, all outside the timed region). Prints one line per size to stderr and 
 ``{"bench": "matmul", "device": ..., "dtype": ..., "results": [{"size", "task_tflops", "raw_tflops",
 "ratio"}], "min_ratio": ..., "goal": 0.95, "ok": ...}``.
 
-    python bench/matmul.py [--sizes 512,1024,2048,4096] [--dtype float32] [--min-time 1.0] [--rounds 5]
+    python bench/matmul.py [--sizes 512,1024,2048,4096] [--dtype float32] [--min-time 0.5] [--rounds 7]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="512,1024,2048,4096")
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
-    ap.add_argument("--min-time", type=float, default=1.0, help="seconds of work per measurement")
-    ap.add_argument("--rounds", type=int, default=5, help="best of N for both, interleaved")
+    ap.add_argument("--min-time", type=float, default=0.5, help="seconds of work per measurement")
+    ap.add_argument("--rounds", type=int, default=7, help="best of N for both, interleaved")
     args = ap.parse_args(argv)
     device = pick_device()
     results = []
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "dtype": args.dtype,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "loadavg_1m": round(os.getloadavg()[0], 2),  # CPU figures mean little on a busy machine
         "results": results,
         "min_ratio": min_ratio,
         "goal": 0.95,
