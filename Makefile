@@ -25,6 +25,10 @@ $(TOOLS_VENV)/bin/checkov:
 
 setup: $(BIN)/python $(TOOLS_VENV)/bin/checkov ## create .venv with every pinned dependency
 	$(PIP) install -q -c constraints.txt $(TORCH_PIN) -e '.[dev]'
+	@# Put the three source roots on sys.path: the editable finder alone loses to ./worker/ (a namespace
+	@# directory) when Python runs from the repo root, and then worker/worker/__init__.py never runs.
+	@$(BIN)/python -c "import pathlib, site; root = pathlib.Path.cwd(); \
+	  pathlib.Path(site.getsitepackages()[0], 'mcloud-src.pth').write_text(''.join(f'{root / d}\n' for d in ('control-plane', 'worker', 'tui')))"
 	@echo "setup done: $(VENV) ready"
 
 test: setup ## every test: unit, integration, infra, tui

@@ -1,0 +1,136 @@
+"""Helpers for the local-target integration tests: run `mcloud-tui --headless` against a private state
+dir and private loopback addresses, and check that nothing is left behind."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcloud_tui.ops import procctl
+
+REPO = Path(__file__).resolve().parents[2]
+PORTS = (7000, 50051, 8080, 8081, 9000)
+
+
+@dataclass
+class Run:
+    rc: int
+    out: str
+    seconds: float
+
+    def lines(self, prefix: str) -> list[str]:
+        return [ln for ln in self.out.splitlines() if ln.startswith(prefix)]
+
+
+@dataclass
+class LocalTarget:
+    state_dir: Path
+    hosts: list[str]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        roots = [str(REPO / d) for d in ("tui", "control-plane", "worker")]
+        env["PYTHONPATH"] = os.pathsep.join(roots + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        env["MCLOUD_STATE_DIR"] = str(self.state_dir)
+        env["MCLOUD_LOCAL_HOSTS"] = ",".join(self.hosts)
+        env.pop("MCLOUD_DEPLOYMENT", None)
+        env.update(extra)
+        return env
+
+    def headless(self, cmd: str, timeout: float = 180, **extra: str) -> Run:
+        t0 = time.monotonic()
+        p = subprocess.run(
+            [sys.executable, "-m", "mcloud_tui", "--headless", cmd, "--target", "local"],
+            env=self.env(**extra),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
+        )
+        return Run(p.returncode, p.stdout + p.stderr, time.monotonic() - t0)
+
+    def popen(self, cmd: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mcloud_tui", "--headless", cmd, "--target", "local"],
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=REPO,
+        )
+
+    @property
+    def nodes_dir(self) -> Path:
+        return self.state_dir / "nodes"
+
+    def pids(self) -> dict[str, int]:
+        """{host/service: pid} from the pid files."""
+        out = {}
+        for pid_file in sorted(self.nodes_dir.glob("*/*/run/*.pid")):
+            out[f"{pid_file.parents[1].name}/{pid_file.stem}"] = int(pid_file.read_text())
+        return out
+
+    def leftover_processes(self) -> list[int]:
+        """Processes whose cwd lies under the state dir (what the role starts)."""
+        found = []
+        root = self.state_dir.resolve()
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    cwd = Path(os.readlink(proc / "cwd"))
+                except OSError:
+                    continue
+                if (cwd == root or root in cwd.parents) and procctl.cmdline(int(proc.name)):
+                    found.append(int(proc.name))
+        return found
+
+    def listening(self) -> list[str]:
+        return [f"{h}:{p}" for h in self.hosts for p in PORTS if procctl.port_in_use(h, p)]
+
+    def terraform_state(self) -> list[str]:
+        env = self.env(TF_DATA_DIR=str(self.state_dir / "local" / "tf" / "data"))
+        if not (self.state_dir / "local" / "tf" / "data").exists():
+            return []
+        p = subprocess.run(
+            ["terraform", f"-chdir={REPO / 'terraform' / 'local'}", "state", "list"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return [ln for ln in p.stdout.splitlines() if ln.strip()]
+
+    def cleanup(self) -> None:
+        """Best effort: down, then kill anything left (tests must never leak processes)."""
+        try:
+            self.headless("down", timeout=120)
+        finally:
+            if self.nodes_dir.exists():
+                procctl.sweep(self.nodes_dir, timeout=3)
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_hosts(count: int = 3) -> list[str]:
+    """Loopback addresses 127.<b>.<c>.1 with every service port free; never 127.0.{1,2,3}.1 (a
+    developer's local target may run there). Random, so parallel runs rarely pick the same ones."""
+    rng = random.Random()
+    for _ in range(200):
+        b = rng.randint(100, 250)
+        hosts = [f"127.{b}.{c}.1" for c in rng.sample(range(10, 250), count)]
+        if all(port_free(h, p) for h in hosts for p in PORTS):
+            return hosts
+    raise RuntimeError("no free loopback addresses found")
