@@ -41,7 +41,10 @@ def require(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def env_float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+def env_float(
+    env: Mapping[str, str], name: str, default: float, minimum: float = 0.0, maximum: float | None = None
+) -> float:
+    """An optional numeric variable within [minimum, maximum], naming it when malformed."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -49,8 +52,10 @@ def env_float(env: Mapping[str, str], name: str, default: float, minimum: float 
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if maximum is not None and not minimum <= value <= maximum:
+        raise ConfigError(f"{name}: must be between {minimum:g} and {maximum:g}, got {raw!r}")
     if value < minimum:
-        raise ConfigError(f"{name}: must be at least {minimum}, got {raw!r}")
+        raise ConfigError(f"{name}: must be at least {minimum:g}, got {raw!r}")
     return value
 
 

@@ -11,41 +11,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from control_plane.config import ConfigError, env_float, require
+from control_plane.config import parse_hostport as _hostport
 from worker.storage import StorageConfig
 
-
-class ConfigError(Exception):
-    """A configuration problem, phrased for the operator (one line, names the variable)."""
+__all__ = ["ConfigError", "WorkerConfig"]
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-
-
-def _hostport(value: str, var: str) -> tuple[str, int]:
-    host, sep, port = value.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"{var}: expected host:port, got {value!r}")
-    return host.strip("[]"), int(port)
-
-
-def _require(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"{name} is not set")
-    return value
-
-
-def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name}: must be between {lo:g} and {hi:g}, got {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -70,19 +43,19 @@ class WorkerConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
         """Parse and validate the environment."""
         env = os.environ if env is None else env
-        cloud = _require(env, "CLOUD").lower()
+        cloud = require(env, "CLOUD").lower()
         if not _NAME_RE.match(cloud):
             raise ConfigError(f"CLOUD: expected a short name such as aws, gcp or azure, got {cloud!r}")
         worker_id = env.get("WORKER_ID", "").strip() or f"worker-{cloud}"
         if not _NAME_RE.match(worker_id):
             raise ConfigError(f"WORKER_ID: letters, digits, '.', '_' and '-' only, got {worker_id!r}")
-        raw_eps = _require(env, "CP_ENDPOINTS")
+        raw_eps = require(env, "CP_ENDPOINTS")
         endpoints = tuple(e.strip() for e in raw_eps.split(",") if e.strip())
         if not endpoints:
             raise ConfigError(f"CP_ENDPOINTS: expected a comma-separated list of host:port, got {raw_eps!r}")
         for ep in endpoints:
             _hostport(ep, "CP_ENDPOINTS")
-        token = _require(env, "AUTH_TOKEN")
+        token = require(env, "AUTH_TOKEN")
         health_host, health_port = _hostport(env.get("HEALTH_ADDR", "0.0.0.0:8081"), "HEALTH_ADDR")
         gpu = env.get("WORKER_GPU", "auto").strip().lower() or "auto"
         if gpu not in ("auto", "true", "false"):
@@ -104,8 +77,8 @@ class WorkerConfig:
             storage=storage,
             gpu=gpu,
             tls_ca=tls_ca,
-            lease_batch=int(_number(env, "LEASE_BATCH", 64, 1, 1000)),
-            lease_wait_ms=int(_number(env, "LEASE_WAIT_MS", 1000, 0, 30000)),
-            stop_grace_s=_number(env, "STOP_GRACE_S", 8.0, 0, 3600),
-            cp_retry_s=_number(env, "CP_RETRY_S", 30.0, 1, 3600),
+            lease_batch=int(env_float(env, "LEASE_BATCH", 64, 1, 1000)),
+            lease_wait_ms=int(env_float(env, "LEASE_WAIT_MS", 1000, 0, 30000)),
+            stop_grace_s=env_float(env, "STOP_GRACE_S", 8.0, 0, 3600),
+            cp_retry_s=env_float(env, "CP_RETRY_S", 30.0, 1, 3600),
         )

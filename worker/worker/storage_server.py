@@ -22,13 +22,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from control_plane.config import ConfigError
+
 log = logging.getLogger("worker.storage_server")
 
 _CRED_RE = re.compile(r"Credential=([^/,\s]+)/")
-
-
-class ConfigError(Exception):
-    """A bad or missing variable; the message names it."""
 
 
 @dataclass(frozen=True)
