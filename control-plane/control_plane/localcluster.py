@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +25,33 @@ from typing import Any
 
 DEFAULT_HOSTS = ("127.0.1.1", "127.0.2.1", "127.0.3.1")
 CLOUDS = ("aws", "gcp", "azure")
+#: every port a local host may listen on (DESIGN.md): raft, gRPC, CP http, worker http, S3
+SERVICE_PORTS = (7000, 50051, 8080, 8081, 9000)
+
+
+def ports_free(host: str, ports: Sequence[int] = SERVICE_PORTS) -> bool:
+    """True when every port can be bound on host right now."""
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def free_hosts(count: int = 3, ports: Sequence[int] = SERVICE_PORTS) -> list[str]:
+    """`count` loopback addresses 127.<b>.<c>.1 whose service ports are free.
+
+    Never 127.0.{1,2,3}.1: a developer's local deployment may be running there.
+    """
+    rng = random.Random()
+    for _ in range(200):
+        b = rng.randint(10, 250)
+        hosts = [f"127.{b}.{c}.1" for c in rng.sample(range(1, 250), count)]
+        if all(ports_free(h, ports) for h in hosts):
+            return hosts
+    raise RuntimeError("no free loopback addresses found")
 
 
 @dataclass

@@ -4,18 +4,19 @@ dir and private loopback addresses, and check that nothing is left behind."""
 from __future__ import annotations
 
 import os
-import random
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from control_plane.localcluster import SERVICE_PORTS as PORTS
+from control_plane.localcluster import free_hosts
 from mcloud_tui.ops import procctl
 
+__all__ = ["LocalTarget", "free_hosts"]
+
 REPO = Path(__file__).resolve().parents[2]
-PORTS = (7000, 50051, 8080, 8081, 9000)
 
 
 @dataclass
@@ -113,24 +114,3 @@ class LocalTarget:
         finally:
             if self.nodes_dir.exists():
                 procctl.sweep(self.nodes_dir, timeout=3)
-
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_hosts(count: int = 3) -> list[str]:
-    """Loopback addresses 127.<b>.<c>.1 with every service port free; never 127.0.{1,2,3}.1 (a
-    developer's local target may run there). Random, so parallel runs rarely pick the same ones."""
-    rng = random.Random()
-    for _ in range(200):
-        b = rng.randint(100, 250)
-        hosts = [f"127.{b}.{c}.1" for c in rng.sample(range(10, 250), count)]
-        if all(port_free(h, p) for h in hosts for p in PORTS):
-            return hosts
-    raise RuntimeError("no free loopback addresses found")

@@ -13,10 +13,9 @@ import urllib.request
 
 import grpc
 import pytest
-from conftest import _free
 
 from control_plane.client import ControlPlaneClient, ControlPlaneError
-from control_plane.localcluster import DEFAULT_HOSTS
+from control_plane.localcluster import DEFAULT_HOSTS, ports_free
 from control_plane.proto import mcloud_pb2 as pb
 
 pytestmark = pytest.mark.integration
@@ -28,7 +27,7 @@ def client_for(cluster, endpoints=None, **kw) -> ControlPlaneClient:
 
 def test_three_nodes_agree_on_one_leader_within_5s(make_cluster) -> None:
     # the local target's own addresses when they are free (a developer's deployment may hold them)
-    hosts = DEFAULT_HOSTS if all(_free(h, (7000, 50051, 8080)) for h in DEFAULT_HOSTS) else None
+    hosts = DEFAULT_HOSTS if all(ports_free(h, (7000, 50051, 8080)) for h in DEFAULT_HOSTS) else None
     start = time.monotonic()
     cluster = make_cluster(hosts=hosts)
     leader = cluster.wait_for_leader(timeout=5)
