@@ -1,6 +1,6 @@
 """``mcloud-tui``: the console, or with ``--headless CMD`` the same operations printed line by line.
 
-    mcloud-tui [--target local|cloud]                     # Textual console (mcloud_tui.app.run_app)
+    mcloud-tui [--target local|cloud] [--budget USD [--auto-teardown]]   # Textual console
     mcloud-tui --headless up|smoke|down|status [--target local|cloud] [--yes] [--verbose]
 
 Headless exit status: 0 success, 1 the operation failed, 2 bad usage / configuration, 130 interrupted.
@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--yes", action="store_true", help="cloud up: apply without asking to confirm the plan")
     p.add_argument("--verbose", "-v", action="store_true", help="headless: also print debug lines")
+    p.add_argument("--budget", type=float, metavar="USD", help="console: warn at 80%% of this spend")
+    p.add_argument("--auto-teardown", action="store_true", help="console: tear down when --budget is reached")
     return p
 
 
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as exc:
         print(f"mcloud-tui: the console is not available ({exc}); try --headless", file=sys.stderr)
         return 2
-    result = run_app(target=args.target)
+    result = run_app(target=args.target, budget=args.budget, auto_teardown=args.auto_teardown)
     return int(result) if isinstance(result, int) else 0
 
 

@@ -174,7 +174,11 @@ class CostMeter:
         due: list[BudgetDecision] = []
         if level in (BudgetLevel.WARN, BudgetLevel.EXCEEDED) and BudgetDecision.WARN not in self._issued:
             due.append(BudgetDecision.WARN)
-        if level is BudgetLevel.EXCEEDED and self.auto_teardown and BudgetDecision.TEARDOWN not in self._issued:
+        if (
+            level is BudgetLevel.EXCEEDED
+            and self.auto_teardown
+            and BudgetDecision.TEARDOWN not in self._issued
+        ):
             due.append(BudgetDecision.TEARDOWN)
         self._issued.update(due)
         return due

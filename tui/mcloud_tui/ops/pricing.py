@@ -124,7 +124,9 @@ class PricingTable:
             inst = self.item(node.cloud, node.instance_type)
             p = inst.price(node.spot)
             kind = "spot" if node.spot else "on-demand"
-            lines.append(RateLine(node.cloud, f"{node.instance_type} ({kind})", p.usd_per_hour, p.source, p.as_of))
+            lines.append(
+                RateLine(node.cloud, f"{node.instance_type} ({kind})", p.usd_per_hour, p.source, p.as_of)
+            )
             accelerators = node.accelerators
             if node.gpu and not accelerators:
                 # A node from Terraform's output says gpu=true but not which accelerator: take the

@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         "cloud", nargs="?", choices=CLOUDS
     )
     sub.add_parser("status", help="print the emulator's state as JSON")
+    for p in sub.choices.values():  # also accepted after the command
+        p.add_argument("--control", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return ap
 
 

@@ -74,7 +74,9 @@ class WanProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"WAN emulator exited: {self.log_path.read_text(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"WAN emulator exited: {self.log_path.read_text(errors='replace')[-2000:]}"
+                )
             if self.state_file.exists():
                 return self
             time.sleep(0.05)

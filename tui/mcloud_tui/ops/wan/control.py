@@ -91,7 +91,7 @@ async def _route(emu: Emulator, line: list[str], payload: bytes) -> tuple[int, d
     elif parts == ["matrix"]:
         doc = json.loads(payload or b"{}")
         if not isinstance(doc, dict):
-            raise ValueError("POST /matrix: body must be a JSON object like {\"aws-gcp\": 40}")
+            raise ValueError('POST /matrix: body must be a JSON object like {"aws-gcp": 40}')
         jitter = float(doc.pop("jitter_ms", emu.matrix.jitter_ms))
         if not 0 <= jitter <= 1000:
             raise ValueError(f"jitter_ms: must be 0-1000, got {jitter}")

@@ -98,8 +98,11 @@ class Emulator:
                 limit=CHUNK,
             )
         except OSError as exc:
-            raise OSError(exc.errno, f"WAN link {link.src}->{link.dst} ({link.service}): cannot listen on "
-                          f"{link.listen}: {exc.strerror}") from None
+            raise OSError(
+                exc.errno,
+                f"WAN link {link.src}->{link.dst} ({link.service}): cannot listen on "
+                f"{link.listen}: {exc.strerror}",
+            ) from None
         self._servers[link] = server
 
     async def _unlisten(self, link: Link) -> None:

@@ -96,7 +96,9 @@ def parse_matrix(spec: str, jitter_ms: float = DEFAULT_JITTER_MS) -> LatencyMatr
         try:
             items[key.strip()] = float(value)
         except ValueError:
-            raise WanConfigError(f"WAN matrix: {key.strip()}: expected a number of ms, got {value!r}") from None
+            raise WanConfigError(
+                f"WAN matrix: {key.strip()}: expected a number of ms, got {value!r}"
+            ) from None
     if not 0 <= jitter_ms <= 1000:
         raise WanConfigError(f"WAN jitter: must be 0-1000 ms, got {jitter_ms!r}")
     merged = dict(DEFAULT_RTT_MS)
