@@ -8,7 +8,7 @@ PIP := $(BIN)/pip
 # The CPU wheel of torch lies on disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH_PIN := torch==2.13.0
 
-.PHONY: setup test test-unit test-integration test-infra lint proto bench tui \
+.PHONY: setup test test-unit test-integration test-infra lint proto bench tui faults-soak \
         local-up local-down local-status cloud-init cloud-plan cloud-up cloud-down cloud-status clean
 
 $(BIN)/python:
@@ -42,6 +42,9 @@ test-integration: setup
 
 test-infra: setup ## Terraform fmt/structure/checkov, ansible-lint, inventory and template rendering
 	$(BIN)/pytest -q -m infra tests/infra
+
+faults-soak: setup ## 100 random fault cycles behind the WAN emulator; prints invariant counts (all must be 0)
+	$(BIN)/python tests/faults/soak.py --cycles $${CYCLES:-100}
 
 lint: setup
 	$(BIN)/ruff check .

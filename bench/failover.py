@@ -1,7 +1,10 @@
 """Leader failover on 3 local nodes: kill -9 the leader K times.
 
 Prints one JSON line: time from the kill to a new leader agreed by the two survivors, and the write
-outage a client sees (the time from the kill until a submit sent after it is acknowledged), p50/p99/max over K kills. Usage: python bench/failover.py [--kills K]
+outage a client sees (the time from the kill until a submit sent after it is acknowledged), p50/p99/max over K kills. Usage: python bench/failover.py [--kills K] [--wan [--rtt aws-gcp=30,...]]
+
+--wan puts the nodes behind the WAN link emulator (mcloud_tui.ops.wan; default RTTs aws-gcp 30 ms,
+aws-azure 10 ms, gcp-azure 35 ms), so Raft between the nodes crosses emulated WAN links.
 """
 
 from __future__ import annotations
@@ -25,11 +28,20 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def run(kills: int) -> dict:
+def make_cluster(tmp: str, wan: bool, rtt: str) -> LocalCluster:
+    if not wan:
+        return LocalCluster(Path(tmp), hosts=HOSTS)
+    from mcloud_tui.ops.wan import parse_matrix
+    from mcloud_tui.ops.wan.cluster import WanCluster
+
+    return WanCluster(Path(tmp), hosts=HOSTS, matrix=parse_matrix(rtt))
+
+
+async def run(kills: int, wan: bool = False, rtt: str = "") -> dict:
     to_leader: list[float] = []
     outages: list[float] = []
     lost = 0
-    with tempfile.TemporaryDirectory() as tmp, LocalCluster(Path(tmp), hosts=HOSTS) as cluster:
+    with tempfile.TemporaryDirectory() as tmp, make_cluster(tmp, wan, rtt) as cluster:
         cluster.wait_for_leader(15)
         async with ControlPlaneClient(
             cluster.endpoints, cluster.token, call_timeout=1.0, retry_deadline=30
@@ -70,9 +82,15 @@ async def run(kills: int) -> dict:
             await task
             present = {j.id for j in await client.list_jobs()}
             lost = len(set(acked) - present)
+    extra = {}
+    if wan:
+        from mcloud_tui.ops.wan import parse_matrix
+
+        extra = {"wan": True, "rtt_ms": parse_matrix(rtt).as_dict(), "goal_new_leader_p99_s": 3.0}
     return {
         "bench": "failover",
         "kills": kills,
+        **extra,
         "new_leader_p50_s": round(pct(to_leader, 50), 3),
         "new_leader_p99_s": round(pct(to_leader, 99), 3),
         "new_leader_max_s": round(max(to_leader), 3),
@@ -87,7 +105,10 @@ async def run(kills: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kills", type=int, default=10)
-    print(json.dumps(asyncio.run(run(ap.parse_args().kills))))
+    ap.add_argument("--wan", action="store_true", help="run the nodes behind the WAN link emulator")
+    ap.add_argument("--rtt", default="", help="RTT ms per pair with --wan, e.g. aws-gcp=30,aws-azure=10")
+    args = ap.parse_args()
+    print(json.dumps(asyncio.run(run(args.kills, args.wan, args.rtt))))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -32,6 +32,21 @@ def parse_endpoints(value: str, var: str) -> list[str]:
     for item in items:
         parse_hostport(item, var)
     return items
+
+
+def parse_routes(value: str, peers: tuple[str, ...]) -> dict[str, str]:
+    """RAFT_ROUTES: `peer=connect,...` — reach `peer` (still called `peer` everywhere) through `connect`."""
+    routes: dict[str, str] = {}
+    for item in (i.strip() for i in value.split(",") if i.strip()):
+        peer, sep, connect = item.partition("=")
+        if not sep:
+            raise ConfigError(f"RAFT_ROUTES: expected peer=host:port items, got {item!r}")
+        parse_hostport(peer, "RAFT_ROUTES")
+        parse_hostport(connect, "RAFT_ROUTES")
+        if peer.strip() not in peers:
+            raise ConfigError(f"RAFT_ROUTES: {peer.strip()!r} is not one of RAFT_PEERS")
+        routes[peer.strip()] = connect.strip()
+    return routes
 
 
 def require(env: Mapping[str, str], name: str) -> str:
@@ -78,6 +93,8 @@ class NodeConfig:
     heartbeat: float = 0.1
     leader_fallback: float = 3.0
     raft_bind: str = ""  # where to listen; RAFT_SELF unless the VM does not own that address (cloud NAT)
+    # peer -> where to open the TCP connection to it (the local target's WAN links); identity unchanged
+    raft_routes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def raft_listen(self) -> str:
@@ -101,6 +118,7 @@ def load_node_config(env: Mapping[str, str] | None = None) -> NodeConfig:
     raft_bind = env.get("RAFT_BIND", "").strip()
     if raft_bind:
         parse_hostport(raft_bind, "RAFT_BIND")
+    routes = parse_routes(env.get("RAFT_ROUTES", ""), peers)
     password = require(env, "RAFT_PASSWORD")
     if len(password) < 8:
         raise ConfigError("RAFT_PASSWORD: must be at least 8 characters")
@@ -137,4 +155,5 @@ def load_node_config(env: Mapping[str, str] | None = None) -> NodeConfig:
         heartbeat=env_float(env, "RAFT_HEARTBEAT_S", 0.1, 0.01),
         leader_fallback=env_float(env, "RAFT_LEADER_FALLBACK_S", 3.0, 0.5),
         raft_bind=raft_bind,
+        raft_routes=routes,
     )

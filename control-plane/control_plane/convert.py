@@ -26,6 +26,7 @@ def job_to_pb(job: Job) -> pb.Job:
         artifact_uri=job.artifact_uri,
         stale_completions=job.stale_completions,
         request_id=job.request_id,
+        accepted_completions=job.accepted_completions,
     )
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, SyncObjConsumer, replicated
+from pysyncobj.dns_resolver import globalDnsResolver
+from pysyncobj.node import TCPNode
 
 from .config import NodeConfig
 from .state import Job, JobStore
@@ -87,6 +89,28 @@ class ReplicatedJobs(SyncObjConsumer):
         return results
 
 
+class RoutedNode(TCPNode):
+    """A peer known by its own address (identity, /health) but reached through another one.
+
+    The local target's WAN emulator puts a delaying proxy between every pair of clouds; PySyncObj opens its
+    connections with `connect(node.ip, node.port)`, so only those two properties change.
+    """
+
+    def __init__(self, address: str, connect: str) -> None:
+        super().__init__(address)
+        host, port = connect.rsplit(":", 1)
+        self._connect_host = host
+        self._connect_port = int(port)
+
+    @property
+    def ip(self) -> str | None:  # type: ignore[override]
+        return globalDnsResolver().resolve(self._connect_host)
+
+    @property
+    def port(self) -> int:  # type: ignore[override]
+        return self._connect_port
+
+
 @dataclass(frozen=True)
 class RaftStatus:
     role: str
@@ -128,7 +152,8 @@ class RaftNode:
     def __init__(self, cfg: NodeConfig) -> None:
         self.cfg = cfg
         self.jobs = ReplicatedJobs()
-        self.sync = SyncObj(cfg.raft_self, list(cfg.raft_peers), conf=make_conf(cfg), consumers=[self.jobs])
+        peers = [RoutedNode(p, cfg.raft_routes[p]) if p in cfg.raft_routes else p for p in cfg.raft_peers]
+        self.sync = SyncObj(cfg.raft_self, peers, conf=make_conf(cfg), consumers=[self.jobs])
         self._leader_since: float | None = None
         self._outbox: list[tuple[str, tuple[Any, ...], asyncio.Future[Any]]] = []
 

@@ -36,6 +36,8 @@ def test_good_config_parses_and_drops_self_from_peers() -> None:
         ({"LEASE_TTL_S": "soon"}, "LEASE_TTL_S"),
         ({"TLS_CERT": "/nope.pem"}, "TLS_CERT"),
         ({"RAFT_BIND": "0.0.0.0"}, "RAFT_BIND"),
+        ({"RAFT_ROUTES": "127.0.9.1:7000=127.0.9.11:7000"}, "RAFT_ROUTES"),
+        ({"RAFT_ROUTES": "127.0.2.1:7000"}, "RAFT_ROUTES"),
     ],
 )
 def test_bad_config_names_the_variable(change: dict[str, str], named: str) -> None:
@@ -49,3 +51,9 @@ def test_raft_bind_separates_the_listen_address_from_the_advertised_one() -> Non
     assert load_node_config(GOOD).raft_listen == "127.0.1.1:7000"
     cloud = load_node_config({**GOOD, "RAFT_SELF": "54.1.2.3:7000", "RAFT_BIND": "0.0.0.0:7000"})
     assert cloud.raft_self == "54.1.2.3:7000" and cloud.raft_listen == "0.0.0.0:7000"
+
+
+def test_raft_routes_change_where_a_peer_is_reached_not_what_it_is_called() -> None:
+    cfg = load_node_config({**GOOD, "RAFT_ROUTES": "127.0.2.1:7000=127.0.2.11:7000"})
+    assert cfg.raft_peers == ("127.0.2.1:7000", "127.0.3.1:7000")
+    assert dict(cfg.raft_routes) == {"127.0.2.1:7000": "127.0.2.11:7000"}

@@ -23,7 +23,7 @@ FAILED: JobState
 CANCELLED: JobState
 
 class Job(_message.Message):
-    __slots__ = ("id", "type", "payload_json", "cloud", "gpu", "state", "attempt", "worker_id", "worker_cloud", "created_at", "started_at", "finished_at", "lease_expires_at", "result_json", "error", "artifact_uri", "stale_completions", "request_id")
+    __slots__ = ("id", "type", "payload_json", "cloud", "gpu", "state", "attempt", "worker_id", "worker_cloud", "created_at", "started_at", "finished_at", "lease_expires_at", "result_json", "error", "artifact_uri", "stale_completions", "request_id", "accepted_completions")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class Job(_message.Message):
     ARTIFACT_URI_FIELD_NUMBER: _ClassVar[int]
     STALE_COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     payload_json: str
@@ -60,7 +61,8 @@ class Job(_message.Message):
     artifact_uri: str
     stale_completions: int
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., payload_json: _Optional[str] = ..., cloud: _Optional[str] = ..., gpu: _Optional[bool] = ..., state: _Optional[_Union[JobState, str]] = ..., attempt: _Optional[int] = ..., worker_id: _Optional[str] = ..., worker_cloud: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., lease_expires_at: _Optional[float] = ..., result_json: _Optional[str] = ..., error: _Optional[str] = ..., artifact_uri: _Optional[str] = ..., stale_completions: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    accepted_completions: int
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., payload_json: _Optional[str] = ..., cloud: _Optional[str] = ..., gpu: _Optional[bool] = ..., state: _Optional[_Union[JobState, str]] = ..., attempt: _Optional[int] = ..., worker_id: _Optional[str] = ..., worker_cloud: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., lease_expires_at: _Optional[float] = ..., result_json: _Optional[str] = ..., error: _Optional[str] = ..., artifact_uri: _Optional[str] = ..., stale_completions: _Optional[int] = ..., request_id: _Optional[str] = ..., accepted_completions: _Optional[int] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
     __slots__ = ("type", "payload_json", "cloud", "gpu", "request_id")
