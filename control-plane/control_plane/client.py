@@ -179,7 +179,8 @@ class ControlPlaneClient:
             await asyncio.sleep(poll)
 
     async def watch_jobs(self, include_existing: bool = True) -> AsyncIterator[pb.Job]:
-        """Every job (optionally) then every change; reconnects elsewhere and replays on node loss."""
+        """Every job (optionally) then every change, forever: on node loss or a stream the server ends, it
+        reconnects to the next endpoint and replays every job (consumers upsert by id)."""
         replay = include_existing
         while True:
             endpoint = self.current_endpoint
@@ -190,7 +191,10 @@ class ControlPlaneClient:
                 self.connected = True
                 async for event in stream:
                     yield event.job
-                return
+                # the node ended the stream (shutting down, or we fell too far behind): replay elsewhere
+                self._index = (self._index + 1) % len(self.endpoints)
+                replay = True
+                continue
             except grpc.aio.AioRpcError as exc:
                 if exc.code() not in RETRYABLE and exc.code() != grpc.StatusCode.CANCELLED:
                     raise ControlPlaneError(exc.code(), exc.details() or "") from None

@@ -35,11 +35,19 @@ class Watchers:
         self.queues: set[asyncio.Queue[Job | None]] = set()
         self.pending = asyncio.Event()
 
+    #: a watcher this far behind is cut off; its client reconnects and replays the current state instead
+    MAX_BACKLOG = 20_000
+
     def publish(self, jobs: list[Job]) -> None:
         for job in jobs:
             if job.state == PENDING:
                 self.pending.set()
-            for q in self.queues:
+        for q in list(self.queues):
+            if q.qsize() > self.MAX_BACKLOG:
+                self.queues.discard(q)
+                q.put_nowait(None)
+                continue
+            for job in jobs:
                 q.put_nowait(job)
 
 
