@@ -42,6 +42,9 @@ def raw_counter(ops: int) -> dict:
         subprocess.Popen(
             [sys.executable, script, f"{h}:7100", peers, password, str(ops), "1" if i == 0 else "0"],
             stdout=subprocess.PIPE,
+            # PySyncObj logs "truncating already-applied log entries" at CRITICAL when a leader re-sends
+            # entries a follower already has (same term, so nothing diverges); keep the JSON line clean
+            stderr=subprocess.DEVNULL,
             text=True,
         )
         for i, h in enumerate(RAW_HOSTS)
@@ -110,7 +113,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=5000)
     ap.add_argument("--concurrency", type=int, default=64)
-    ap.add_argument("--raw-ops", type=int, default=20000)
+    ap.add_argument("--raw-ops", type=int, default=10000)
     ap.add_argument("--wan", action="store_true", help="run the nodes behind the WAN link emulator")
     ap.add_argument("--rtt", default="", help="RTT ms per pair with --wan, e.g. aws-gcp=30,aws-azure=10")
     args = ap.parse_args()
@@ -122,9 +125,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, LocalCluster(Path(tmp), hosts=HOSTS) as cluster:
         cluster.wait_for_leader(15)
         figures = asyncio.run(submit_load(cluster, args.jobs, args.concurrency))
-    raw = raw_counter(args.raw_ops)
-    figures.update(raw)
-    figures["ratio_to_raw"] = round(figures["jobs_per_s"] / raw["raw_commits_per_s"], 3)
+    # the raw counter swings a lot between runs (PySyncObj re-sends entries under load): take the median of 3
+    raws = sorted(raw_counter(args.raw_ops)["raw_commits_per_s"] for _ in range(3))
+    figures.update(raw_commits_per_s=raws[1], raw_runs=raws, raw_ops=args.raw_ops)
+    figures["ratio_to_raw"] = round(figures["jobs_per_s"] / raws[1], 3)
     figures.update(bench="cp_throughput", jobs=args.jobs, concurrency=args.concurrency, nodes=3)
     print(json.dumps(figures))
 

@@ -56,25 +56,31 @@ class LatencyInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, metrics: NodeMetrics) -> None:
         self.metrics = metrics
+        self._handlers: dict[str, grpc.RpcMethodHandler | None] = {}  # one timed handler per method
 
     async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
-        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if method not in self._handlers:
+            self._handlers[method] = self._timed(method, await continuation(handler_call_details))
+        return self._handlers[method]
+
+    def _timed(self, method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMethodHandler | None:
         if handler is None or not handler.unary_unary:
             return handler
-        method = handler_call_details.method.rsplit("/", 1)[-1]
+        name = method.rsplit("/", 1)[-1]
         inner = handler.unary_unary
-        hist = self.metrics.rpc
+        ok = self.metrics.rpc.labels(name, "OK")
+        error = self.metrics.rpc.labels(name, "ERROR")
 
         async def timed(request, context):  # type: ignore[no-untyped-def]
             start = time.perf_counter()
-            code = "OK"
             try:
-                return await inner(request, context)
-            except Exception:
-                code = "ERROR"
+                result = await inner(request, context)
+            except BaseException:
+                error.observe(time.perf_counter() - start)
                 raise
-            finally:
-                hist.labels(method, code).observe(time.perf_counter() - start)
+            ok.observe(time.perf_counter() - start)
+            return result
 
         return grpc.unary_unary_rpc_method_handler(
             timed,
