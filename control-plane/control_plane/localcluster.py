@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,27 @@ def ports_free(host: str, ports: Sequence[int] = SERVICE_PORTS) -> bool:
             except OSError:
                 return False
     return True
+
+
+def http_json(addr: str, path: str = "/health", timeout: float = 1.0) -> dict[str, Any] | None:
+    """GET http://addr/path as JSON; None when nothing (valid) answers."""
+    try:
+        with urllib.request.urlopen(f"http://{addr}{path}", timeout=timeout) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+
+
+def poll(pred: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Wait until `pred()` is truthy and return it; TimeoutError naming `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout}s")
+        time.sleep(interval)
 
 
 def free_hosts(count: int = 3, ports: Sequence[int] = SERVICE_PORTS) -> list[str]:
@@ -163,11 +184,7 @@ class LocalCluster:
                 node.proc.wait()
 
     def health(self, index: int, timeout: float = 1.0) -> dict[str, Any] | None:
-        try:
-            with urllib.request.urlopen(f"http://{self.nodes[index].http}/health", timeout=timeout) as r:
-                return json.loads(r.read())
-        except (OSError, ValueError):
-            return None
+        return http_json(self.nodes[index].http, "/health", timeout)
 
     def wait_for_leader(self, timeout: float = 10.0, among: Sequence[int] | None = None) -> int:
         """Index of the leader once every live node in `among` reports the same one; raises on timeout."""

@@ -16,23 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from control_plane.client import ControlPlaneClient, ControlPlaneError
+from control_plane.localcluster import http_json, poll, ports_free
 from control_plane.proto import mcloud_pb2 as pb
 from mcloud_tui.ops.wan import CLOUDS, LatencyMatrix
 from mcloud_tui.ops.wan.cluster import WanCluster
@@ -43,16 +40,6 @@ LEASE_TTL_S = 2.0
 LEADER_FALLBACK_S = 3.0
 
 
-def _free(host: str, ports: tuple[int, ...]) -> bool:
-    for port in ports:
-        with socket.socket() as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-    return True
-
-
 def free_wan_hosts(ports: tuple[int, ...] = (7000, 50051, 8080, 8081, 9000)) -> list[str]:
     """Three loopback hosts 127.<b>.<c>.1 (never 127.0.x.1) whose ports and WAN link addresses are free."""
     rng = random.Random()
@@ -60,29 +47,11 @@ def free_wan_hosts(ports: tuple[int, ...] = (7000, 50051, 8080, 8081, 9000)) -> 
         b = rng.randint(10, 250)
         hosts = [f"127.{b}.{c}.1" for c in rng.sample(range(1, 250), 3)]
         links = [h.rsplit(".", 1)[0] + f".{11 + k}" for h in hosts for k in range(3)]
-        if all(_free(h, ports) for h in hosts) and all(_free(h, (7000, 50051, 9000)) for h in links):
+        if all(ports_free(h, ports) for h in hosts) and all(
+            ports_free(h, (7000, 50051, 9000)) for h in links
+        ):
             return hosts
     raise RuntimeError("no free loopback addresses found")
-
-
-def http_json(addr: str, path: str = "/health", timeout: float = 0.5) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://{addr}{path}", timeout=timeout) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
-
-
-def poll(pred: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Wait for `pred()` to be truthy; TimeoutError naming `what` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout}s")
-        time.sleep(interval)
 
 
 @dataclass

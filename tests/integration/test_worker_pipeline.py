@@ -14,16 +14,14 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from control_plane.client import ControlPlaneClient
-from control_plane.localcluster import LocalCluster
+from control_plane.localcluster import LocalCluster, http_json, poll
 from control_plane.proto import mcloud_pb2 as pb
 
 pytestmark = pytest.mark.integration
@@ -31,25 +29,6 @@ pytestmark = pytest.mark.integration
 CLOUDS = ("aws", "gcp", "azure")
 AK, SK = "pipeline-access", "pipeline-secret-key"
 BIN = Path(sys.executable).parent
-
-
-def http_json(addr: str, path: str = "/health", timeout: float = 1.0) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://{addr}{path}", timeout=timeout) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
-
-
-def poll(pred: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout}s")
-        time.sleep(interval)
 
 
 @dataclass
