@@ -147,7 +147,7 @@ def test_generate_reports_terraform_failure(fake_terraform: Path, tmp_path: Path
 
 
 def render(
-    fake_terraform: Path, fixture: Path, tmp_path: Path
+    fake_terraform: Path, fixture: Path, tmp_path: Path, *extra_vars: str
 ) -> tuple[Path, Path, subprocess.CompletedProcess]:
     """Render every host's configuration with the real role (tasks/config.yml) into tmp_path/out/<host>."""
     inv_dir = tmp_path / "inventory"
@@ -170,6 +170,7 @@ def render(
             "ansible_python_interpreter={{ ansible_playbook_python }}",
             "-e",
             f"pipeline_home={out}/{{{{ inventory_hostname }}}}",
+            *(arg for var in extra_vars for arg in ("-e", var)),
         ],
         capture_output=True,
         text=True,
@@ -295,6 +296,7 @@ def test_local_env_files_use_loopback_hosts(fake_terraform: Path, tmp_path: Path
         peers = [LOCAL_IPS[h] for h in LOCAL_IPS if h != host]
         cp = read_env(out / host / "env" / "controlplane.env")
         assert cp["RAFT_SELF"] == f"{ip}:7000" and "RAFT_BIND" not in cp
+        assert "RAFT_ROUTES" not in cp  # WAN off unless the ops core passes mcloud_wan=true
         assert cp["RAFT_PEERS"] == ",".join(f"{p}:7000" for p in peers)
         assert (cp["GRPC_ADDR"], cp["HEALTH_ADDR"]) == (f"{ip}:50051", f"{ip}:8080")
         worker = read_env(out / host / "env" / "worker.env")
@@ -304,3 +306,49 @@ def test_local_env_files_use_loopback_hosts(fake_terraform: Path, tmp_path: Path
         assert not (out / host / "docker-compose.yml").exists()
     storage = read_env(out / "aws" / "env" / "storage.env")
     assert storage["STORAGE_ADDR"] == "127.0.1.1:9000"
+
+
+def _with_hosts(fixture: Path, hosts: dict[str, str], dest: Path) -> Path:
+    data = json.loads(fixture.read_text())
+    for cloud, ip in hosts.items():
+        data[f"{cloud}_ip"]["value"] = ip
+        data["nodes"]["value"][cloud]["public_ip"] = data["nodes"]["value"][cloud]["private_ip"] = ip
+    dest.write_text(json.dumps(data))
+    return dest
+
+
+@pytest.mark.parametrize(
+    "hosts", [LOCAL_IPS, {"aws": "127.61.7.1", "gcp": "127.61.20.1", "azure": "127.61.9.1"}]
+)
+def test_local_env_files_with_wan_route_cross_cloud_traffic_through_the_links(
+    fake_terraform: Path, tmp_path: Path, hosts: dict[str, str]
+) -> None:
+    """mcloud_wan=true (the ops core's default for the local target): the env is exactly what the emulator's
+    address plan (mcloud_tui.ops.wan.WanPlan) says, for the default and for other loopback addresses."""
+    from mcloud_tui.ops.wan import WanPlan
+
+    fixture = _with_hosts(FIXTURES / "tf_output_local.json", hosts, tmp_path / "tf.json")
+    (tmp_path / "run").mkdir()
+    out, _, _ = render(fake_terraform, fixture, tmp_path / "run", "mcloud_wan=true")
+    plan = WanPlan(hosts=hosts)
+    for host, ip in hosts.items():
+        cp = read_env(out / host / "env" / "controlplane.env")
+        peers = [hosts[h] for h in hosts if h != host]
+        assert cp["RAFT_SELF"] == f"{ip}:7000"  # identities stay canonical ...
+        assert cp["RAFT_PEERS"] == ",".join(f"{p}:7000" for p in peers)
+        assert cp["RAFT_ROUTES"] == plan.raft_routes(host)  # ... only the connect target is the link
+        worker = read_env(out / host / "env" / "worker.env")
+        assert worker["CP_ENDPOINTS"] == plan.cp_endpoints(host)
+        assert worker["MINIO_ENDPOINT"] == plan.minio_endpoint(host)
+    assert read_env(out / "gcp" / "env" / "controlplane.env")["RAFT_ROUTES"].startswith(
+        f"{hosts['aws']}:7000={hosts['aws'].rsplit('.', 1)[0]}.12:7000,"
+    )
+
+
+def test_cloud_env_files_ignore_the_wan_setting(fake_terraform: Path, tmp_path: Path) -> None:
+    out, _, _ = render(fake_terraform, FIXTURES / "tf_output_cloud.json", tmp_path, "mcloud_wan=true")
+    for host in CLOUD_IPS:
+        peers = [CLOUD_IPS[h] for h in CLOUD_IPS if h != host]
+        assert "RAFT_ROUTES" not in read_env(out / host / "env" / "controlplane.env")
+        worker = read_env(out / host / "env" / "worker.env")
+        assert worker["CP_ENDPOINTS"] == ",".join(["controlplane:50051"] + [f"{p}:50051" for p in peers])

@@ -267,6 +267,15 @@ def test_imdsv2_and_encrypted_disks() -> None:
     assert azure["encryption_at_host_enabled"] == "${var.encryption_at_host}"
     assert module("azure").variables["encryption_at_host"]["default"] is True
     assert azure["disable_password_authentication"] is True
+    # Trusted Launch: secure boot + vTPM, like GCP's shielded VM (azurerm_linux_virtual_machine arguments).
+    assert (azure["secure_boot_enabled"], azure["vtpm_enabled"]) == (True, True)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_ssh_key_validation_refuses_ecdsa_where_the_cloud_does(cloud: str) -> None:
+    """EC2 ImportKeyPair and azurerm's admin_ssh_key accept only RSA and ED25519 public keys."""
+    conditions = " ".join(v["condition"] for v in module(cloud).variables["ssh_public_key"]["validation"])
+    assert "ssh-(ed25519|rsa)" in conditions and "ecdsa" not in conditions
 
 
 # Resource types whose provider API has no tags/labels argument.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from control_plane.localcluster import SERVICE_PORTS as PORTS
 from control_plane.localcluster import free_hosts
-from mcloud_tui.ops import procctl
+from mcloud_tui.ops import localwan, procctl
 
 __all__ = ["LocalTarget", "free_hosts"]
 
@@ -44,10 +44,10 @@ class LocalTarget:
         env.update(extra)
         return env
 
-    def headless(self, cmd: str, timeout: float = 180, **extra: str) -> Run:
+    def headless(self, cmd: str, *args: str, timeout: float = 180, **extra: str) -> Run:
         t0 = time.monotonic()
         p = subprocess.run(
-            [sys.executable, "-m", "mcloud_tui", "--headless", cmd, "--target", "local"],
+            [sys.executable, "-m", "mcloud_tui", "--headless", cmd, "--target", "local", *args],
             env=self.env(**extra),
             capture_output=True,
             text=True,
@@ -92,7 +92,10 @@ class LocalTarget:
         return found
 
     def listening(self) -> list[str]:
-        return [f"{h}:{p}" for h in self.hosts for p in PORTS if procctl.port_in_use(h, p)]
+        """Every service port and every WAN emulator port (links + control) still bound."""
+        wan = localwan.ports(dict(zip(("aws", "gcp", "azure"), self.hosts, strict=True)))
+        addrs = [(h, p) for h in self.hosts for p in PORTS] + wan
+        return [f"{h}:{p}" for h, p in addrs if procctl.port_in_use(h, p)]
 
     def terraform_state(self) -> list[str]:
         env = self.env(TF_DATA_DIR=str(self.state_dir / "local" / "tf" / "data"))

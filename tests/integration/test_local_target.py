@@ -45,6 +45,7 @@ def test_up_smoke_status_down(target: LocalTarget) -> None:
             "gcp/worker",
             "azure/controlplane",
             "azure/worker",
+            "wan/wan",  # the WAN emulator, on by default for the local target
         ]
     )
 

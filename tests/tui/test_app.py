@@ -271,3 +271,31 @@ async def test_teardown_during_up_cancels_it_then_destroys() -> None:
         assert ops.calls.index("cancel") < ops.calls.index("down")
         await until(pilot, lambda: app.busy is None and not app.meter.running, what="torn down")
         assert app.header_state.phase == "torn down" and app.deployment is None
+
+
+async def test_header_shows_the_wan_state_and_a_cut_cloud() -> None:
+    from mcloud_tui.ops.localwan import WanStatus
+
+    ops = snapshot_ops()
+    app = make_app(ops)
+
+    def header() -> str:
+        return str(app.query_one("#header-text", Static).render())
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.wait_for_ops()
+        app.tick()
+        await pilot.pause()
+        assert "wan 10/30/35ms" in header() and "CUT" not in header()
+        ops.wan = WanStatus(enabled=True, running=True, rtt_ms=ops.wan.rtt_ms, partitioned=("gcp",))
+        app.tick()
+        await pilot.pause()
+        assert "wan 10/30/35ms gcp CUT" in header()
+        ops.wan = WanStatus(enabled=False)
+        app.tick()
+        await pilot.pause()
+        assert "wan off" in header()
+        ops.wan = WanStatus(enabled=True, rtt_ms=ops.wan.rtt_ms)  # emulator died
+        app.tick()
+        await pilot.pause()
+        assert "wan DOWN" in header()

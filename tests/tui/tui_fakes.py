@@ -23,11 +23,13 @@ from mcloud_tui.ops.events import (
     ResourceProgress,
     SmokeStep,
 )
+from mcloud_tui.ops.localwan import WanStatus
 from mcloud_tui.ops.pricing import load_table
 
 T0 = 1_800_000_000.0  # fixed epoch for every timestamp shown
 NOW = T0 + 5400.0  # the fixed clock: 1.5 h after provisioning
 
+DEFAULT_RTTS = {"aws-gcp": 30.0, "aws-azure": 10.0, "gcp-azure": 35.0}
 LOCAL_IPS = {"aws": "127.0.1.1", "gcp": "127.0.2.1", "azure": "127.0.3.1"}
 CLOUD_NODES = {
     "aws": ("198.51.100.10", "t3.large"),
@@ -179,6 +181,9 @@ class FakeOps:
     hold_up: asyncio.Event | None = None  # up() waits on it after provisioning; cancel() sets it
 
     replay: bool = False  # status() also replays fixed deploy lines + health (snapshots)
+    wan: WanStatus | None = field(
+        default_factory=lambda: WanStatus(enabled=True, running=True, rtt_ms=dict(DEFAULT_RTTS))
+    )
 
     async def status(self, sink) -> DeploymentInfo | None:
         self.calls.append("status")
@@ -252,6 +257,10 @@ class FakeOps:
     def stop_health(self) -> None:
         self.calls.append("stop_health")
         self.health_running = False
+
+    def wan_status(self) -> WanStatus | None:
+        """Local and deployed: the emulator with the default matrix (what the real core reports)."""
+        return self.wan if self.target == "local" and self.deployed else None
 
     def cancel(self) -> None:
         self.calls.append("cancel")

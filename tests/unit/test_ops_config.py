@@ -69,3 +69,41 @@ def test_host_dir_matches_the_roles_pipeline_home(monkeypatch, tmp_path: Path) -
     monkeypatch.setenv("MCLOUD_STATE_DIR", str(tmp_path))
     cfg = TargetConfig.from_env("local")
     assert cfg.host_dir("gcp", "dep") == Path(f"{tmp_path}{m.group(1)}dep/gcp")
+
+
+def test_wan_is_on_by_default_for_the_local_target_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("MCLOUD_WAN", "MCLOUD_WAN_RTT", "MCLOUD_LOCAL_HOSTS", "MCLOUD_DEPLOYMENT"):
+        monkeypatch.delenv(var, raising=False)
+    local = TargetConfig.from_env("local").wan
+    assert local.enabled and local.rtt_ms == {"aws-gcp": 30.0, "aws-azure": 10.0, "gcp-azure": 35.0}
+    assert local.rtt_spec == "aws-gcp=30,aws-azure=10,gcp-azure=35"
+    assert not TargetConfig.from_env("cloud").wan.enabled
+    monkeypatch.setenv("MCLOUD_WAN_RTT", "aws-gcp=70, gcp-azure=60")  # pairs not named keep the default
+    assert TargetConfig.from_env("local").wan.rtt_ms == {
+        "aws-gcp": 70.0,
+        "aws-azure": 10.0,
+        "gcp-azure": 60.0,
+    }
+    for off in ("off", "0", "false", "OFF"):
+        monkeypatch.setenv("MCLOUD_WAN", off)
+        assert not TargetConfig.from_env("local").wan.enabled
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "named"),
+    [("MCLOUD_WAN", "sometimes", "sometimes"), ("MCLOUD_WAN_RTT", "aws-gcp=-5", "aws-gcp")],
+)
+def test_bad_wan_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, var, value, named) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError, match=rf"^{var}.*{named}"):
+        TargetConfig.from_env("local")
+
+
+def test_wan_ports_cover_every_link_and_the_control_endpoint() -> None:
+    from mcloud_tui.ops import localwan
+
+    ports = localwan.ports(DEFAULT_LOCAL_HOSTS)
+    assert ("127.0.2.11", 7000) in ports and ("127.0.1.13", 9000) in ports and ("127.0.1.1", 8085) in ports
+    assert len(ports) == 6 * 2 + 2 + 1
+    with pytest.raises(ConfigError, match="MCLOUD_LOCAL_HOSTS.*first three octets"):
+        localwan.ports({"aws": "127.0.0.1", "gcp": "127.0.0.2", "azure": "127.0.3.1"})

@@ -35,3 +35,12 @@ def test_unreadable_file_means_no_state(tmp_path: Path) -> None:
     p = tmp_path / "deployment.json"
     p.write_text("{not json")
     assert load_state(p) is None
+
+
+def test_a_state_file_from_before_the_wan_fields_still_loads(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "deployment.json"
+    path.write_text(json.dumps({"target": "local", "deployment_name": "mcloud-local", "status": "deployed"}))
+    st = load_state(path)
+    assert st is not None and st.wan is False and st.wan_rtt_ms == {} and st.wan_control == ""

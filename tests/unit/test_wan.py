@@ -74,6 +74,9 @@ def test_hosts_parse_both_forms_and_reject_bad_addresses() -> None:
         WanPlan(hosts={"aws": "10.0.0.1", "gcp": "127.0.2.1", "azure": "127.0.3.1"})
     with pytest.raises(WanConfigError, match=r"\.11-\.13"):
         WanPlan(hosts={"aws": "127.0.1.12", "gcp": "127.0.2.1", "azure": "127.0.3.1"})
+    # link addresses are dst's first three octets + the source: two clouds there would share links
+    with pytest.raises(WanConfigError, match=r"aws \(127\.0\.0\.1\) and gcp \(127\.0\.0\.2\)"):
+        WanPlan(hosts={"aws": "127.0.0.1", "gcp": "127.0.0.2", "azure": "127.0.3.1"})
 
 
 # ---- the data path -------------------------------------------------------------------------------------

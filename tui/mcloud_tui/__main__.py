@@ -2,6 +2,8 @@
 
     mcloud-tui [--target local|cloud] [--budget USD [--auto-teardown]]   # Textual console
     mcloud-tui --headless up|smoke|down|status [--target local|cloud] [--yes] [--verbose]
+    mcloud-tui --headless partition --cloud aws|gcp|azure      # local target, WAN emulator on
+    mcloud-tui --headless heal [--cloud aws|gcp|azure]         # every cloud when --cloud is not given
 
 Headless exit status: 0 success, 1 the operation failed, 2 bad usage / configuration, 130 interrupted.
 Ctrl-C cancels cleanly (Terraform is asked to stop and keeps its state); run ``down`` afterwards.
@@ -28,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--target", choices=("local", "cloud"), default="local", help="deployment target (default local)"
     )
+    p.add_argument(
+        "--cloud", choices=("aws", "gcp", "azure"), help="partition/heal: the cloud to cut off / reconnect"
+    )
     p.add_argument("--yes", action="store_true", help="cloud up: apply without asking to confirm the plan")
     p.add_argument("--verbose", "-v", action="store_true", help="headless: also print debug lines")
     p.add_argument("--budget", type=float, metavar="USD", help="console: warn at 80%% of this spend")
@@ -37,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.headless in ("partition", "heal"):
+        return wan_command(args.headless, args.target, args.cloud)
     if args.headless:
         return headless(args.headless, args.target, yes=args.yes, verbose=args.verbose)
     try:
@@ -63,10 +70,6 @@ def headless(command: str, target: str, *, yes: bool = False, verbose: bool = Fa
         line = format_event(event)
         with lock:
             print(line, flush=True)
-
-    if command in ("partition", "heal"):
-        print(f"mcloud-tui: {command} needs WAN emulation, which is not built yet (issue 7)", file=sys.stderr)
-        return 2
 
     def confirm(summary) -> bool:  # noqa: ANN001 - mcloud_tui.ops.core.PlanSummary (imported lazily)
         changes = summary.changes
@@ -119,6 +122,38 @@ def headless(command: str, target: str, *, yes: bool = False, verbose: bool = Fa
     if interrupted:
         return 130
     return 0 if result.get("ok") else 1
+
+
+def wan_command(command: str, target: str, cloud: str | None) -> int:
+    """partition/heal through the local deployment's WAN emulator: one line on stdout, or one on stderr
+    (exit 2: no emulator to talk to / bad usage, 1: the emulator did not answer or refused)."""
+    from mcloud_tui.ops.config import ConfigError
+    from mcloud_tui.ops.core import Ops
+    from mcloud_tui.ops.localwan import WanError, WanUnavailable
+
+    if command == "partition" and not cloud:
+        print("mcloud-tui: partition needs --cloud aws|gcp|azure", file=sys.stderr)
+        return 2
+    try:
+        ops = Ops(target)
+        if command == "partition":
+            assert cloud is not None
+            st = ops.partition(cloud)
+            others = ", ".join(c for c in ("aws", "gcp", "azure") if c != cloud)
+            print(f"wan: partitioned {cloud}: its links to {others} are cut; partitioned now: "
+                  f"{', '.join(st.partitioned) or 'none'}")  # fmt: skip
+        else:
+            st = ops.heal(cloud)
+            print(
+                f"wan: healed {cloud or 'every cloud'}; partitioned now: {', '.join(st.partitioned) or 'none'}"
+            )
+    except (ConfigError, WanUnavailable) as exc:
+        print(f"mcloud-tui: {command}: {exc}", file=sys.stderr)
+        return 2
+    except WanError as exc:
+        print(f"mcloud-tui: {command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

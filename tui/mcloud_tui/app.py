@@ -101,6 +101,9 @@ class Operations(Protocol):
 
     async def control_plane(self) -> JobsClient: ...
 
+    # Optional: `wan_status() -> mcloud_tui.ops.localwan.WanStatus | None` (files only, called every tick);
+    # the header shows the WAN emulator when the core has it.
+
 
 class JobChanged(Message):
     """WatchJobs (or a submit) reported a job; posted by the jobs worker."""
@@ -381,8 +384,9 @@ class MCloudApp(App[None]):
         self.header_widget.show(hs)
 
     def tick(self) -> None:
-        """Once a second: budget decisions, header, running jobs' durations."""
+        """Once a second: budget decisions, WAN state, header, running jobs' durations."""
         now = self.clock()
+        self.poll_wan()
         for decision in self.meter.check(now):
             if decision is BudgetDecision.WARN:
                 self.say(f"budget: 80% of {self.meter.budget_usd} USD reached", severity="warning")
@@ -395,6 +399,16 @@ class MCloudApp(App[None]):
             if row.state not in FINAL_JOB_STATES:
                 self.jobs_table.upsert(row)
         self.refresh_header()
+
+    def poll_wan(self) -> None:
+        """The WAN emulator's state for the header (a state-file read; never fails the tick)."""
+        wan_status = getattr(self.ops, "wan_status", None)
+        if wan_status is None:
+            return
+        try:
+            self.header_state.wan = wan_status()
+        except Exception:  # noqa: BLE001 - a half-written file must not break the console
+            self.header_state.wan = None
 
     def say(self, message: str, *, severity: str = "warning") -> None:
         """Tell the operator why something did not happen (never do nothing silently).

@@ -1,4 +1,8 @@
-"""Header: target, phase, Raft leader, and the cost meter ($/h, $ so far, budget)."""
+"""Header: target, phase, Raft leader, WAN emulator, and the cost meter ($/h, $ so far, budget).
+
+WAN (local target): ``wan 10/30/35ms`` = RTTs of aws-azure / aws-gcp / gcp-azure (pair names in alphabetical
+order), ``gcp CUT`` for each partitioned cloud, ``wan off`` (MCLOUD_WAN=off), ``wan DOWN`` (emulator died).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from mcloud_tui.ops.cost import BudgetLevel, CloudEquivalent, format_rate, format_usd
+from mcloud_tui.ops.localwan import WanStatus
 
 
 @dataclass
@@ -30,6 +35,7 @@ class HeaderState:
     budget: float | None = None
     budget_level: BudgetLevel = BudgetLevel.NONE
     auto_teardown: bool = False
+    wan: WanStatus | None = None  # None: not shown (cloud target, nothing deployed)
 
 
 class StatusHeader(Horizontal):
@@ -65,6 +71,16 @@ class StatusHeader(Horizontal):
         line2.append(" · ")
         line2.append(format_usd(s.accrued), style="bold")
         line2.append(" so far" if s.metering else " (meter stopped)")
+        if s.wan is not None:
+            line2.append("  wan ")
+            if not s.wan.enabled:
+                line2.append("off", style="grey50")
+            elif not s.wan.running:
+                line2.append("DOWN", style="bold red")
+            else:
+                line2.append(s.wan.rtts_text, style="bold")
+            for cloud in s.wan.partitioned:
+                line2.append(f" {cloud} CUT", style="bold red")
         if s.equivalent is not None:
             line2.append(
                 f"  clouds: {format_rate(s.equivalent.on_demand)} (spot {format_rate(s.equivalent.spot)})",
@@ -78,5 +94,5 @@ class StatusHeader(Horizontal):
             line2.append(f"  budget {format_usd(s.budget)} {pct}", style=style)
             if s.auto_teardown:
                 line2.append(" auto-teardown", style="grey70")
-        text = Text("\n").join([line1, line2])
+        text = Text("\n", no_wrap=True, overflow="ellipsis").join([line1, line2])  # never wrap: 2 lines
         self.query_one("#header-text", Static).update(text, layout=False)  # fixed 2 lines: no reflow

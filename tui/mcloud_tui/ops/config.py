@@ -31,6 +31,9 @@ CP_HEALTH_PORT = 8080
 WORKER_HEALTH_PORT = 8081
 STORAGE_PORT = 9000
 STORAGE_HOST = "aws"
+WAN_CONTROL_PORT = 8085  # the emulator's control endpoint on the aws host: a "reserved for services" port (DESIGN.md)
+_ON = ("1", "on", "true", "yes")
+_OFF = ("0", "off", "false", "no")
 
 
 class ConfigError(ValueError):
@@ -84,6 +87,37 @@ def parse_local_hosts(value: str | None) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class WanSettings:
+    """The local target's WAN emulation: on by default, so three "clouds" on one machine are 10-35 ms
+    apart as real ones are (docs/reliability.md); ``MCLOUD_WAN=off`` runs them back to back."""
+
+    enabled: bool = False
+    rtt_ms: dict[str, float] = field(default_factory=dict)  # {"aws-gcp": 30.0, ...}; empty when off
+
+    @property
+    def rtt_spec(self) -> str:
+        """``aws-gcp=30,aws-azure=10,gcp-azure=35`` (what ``mcloud-wan serve --rtt`` takes)."""
+        return ",".join(f"{k}={v:g}" for k, v in self.rtt_ms.items())
+
+
+def parse_wan(value: str | None, rtt: str | None) -> WanSettings:
+    """``MCLOUD_WAN`` (on|off, default on) and ``MCLOUD_WAN_RTT`` (``aws-gcp=30,...``, RTT ms; pairs not
+    named keep the defaults aws-gcp 30, aws-azure 10, gcp-azure 35)."""
+    from .wan.topology import WanConfigError, parse_matrix
+
+    flag = (value or "on").strip().lower()
+    if flag not in _ON + _OFF:
+        raise ConfigError(f"MCLOUD_WAN must be on or off, got {value!r}")
+    try:
+        matrix = parse_matrix(rtt or "")
+    except WanConfigError as exc:
+        raise ConfigError(f"MCLOUD_WAN_RTT={rtt!r}: {exc}") from None
+    if flag in _OFF:
+        return WanSettings(enabled=False)
+    return WanSettings(enabled=True, rtt_ms=matrix.as_dict())
+
+
+@dataclass(frozen=True)
 class TargetConfig:
     """Resolved paths and parameters of one target (local or cloud)."""
 
@@ -93,10 +127,12 @@ class TargetConfig:
     deployment_name: str
     local_hosts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LOCAL_HOSTS))
     python: str = sys.executable
+    wan: WanSettings = field(default_factory=WanSettings)  # local target only
 
     @classmethod
     def from_env(cls, target: str = "local") -> TargetConfig:
-        """Read MCLOUD_STATE_DIR, MCLOUD_LOCAL_HOSTS, MCLOUD_DEPLOYMENT; raise ConfigError on bad values."""
+        """Read MCLOUD_STATE_DIR, MCLOUD_LOCAL_HOSTS, MCLOUD_DEPLOYMENT, MCLOUD_WAN, MCLOUD_WAN_RTT; raise
+        ConfigError on bad values."""
         if target not in TARGETS:
             raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
         repo = repo_root()
@@ -106,9 +142,19 @@ class TargetConfig:
                 f"MCLOUD_DEPLOYMENT={name!r}: use 3-40 characters of a-z, 0-9 and '-', starting with a letter"
             )
         hosts = parse_local_hosts(os.environ.get("MCLOUD_LOCAL_HOSTS")) if target == "local" else {}
+        wan = (
+            parse_wan(os.environ.get("MCLOUD_WAN"), os.environ.get("MCLOUD_WAN_RTT"))
+            if target == "local"
+            else WanSettings()
+        )
         return cls(
-            target=target, repo=repo, state_dir=state_root(repo), deployment_name=name, local_hosts=hosts
-        )  # type: ignore[arg-type]
+            target=target,  # type: ignore[arg-type]
+            repo=repo,
+            state_dir=state_root(repo),
+            deployment_name=name,
+            local_hosts=hosts,
+            wan=wan,
+        )
 
     # --- Terraform ---------------------------------------------------------------------------------
     @property

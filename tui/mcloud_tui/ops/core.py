@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import procctl
+from . import localwan, procctl
 from .ansible import run_playbook
 from .config import (
     CP_HEALTH_PORT,
@@ -47,6 +47,7 @@ from .events import (
 )
 from .health import ClusterHealth, probe
 from .hostmap import host_of
+from .localwan import WanStatus
 from .secrets import SecretsError, load_secrets
 from .smoke import run_smoke
 from .state import DeploymentState, clear_state, load_state, save_state
@@ -149,6 +150,19 @@ class Ops:
             return bool(self._phase("smoke", self._smoke))
         except (PhaseFailed, Cancelled):
             return False
+
+    def wan_status(self) -> WanStatus | None:
+        """The WAN emulator of the recorded local deployment (files only); None when none is deployed."""
+        return localwan.status_of(self.cfg, self.load_state())
+
+    def partition(self, cloud: str) -> WanStatus:
+        """Cut ``cloud`` off from the other two through the emulator. Raises
+        localwan.WanUnavailable (no local deployment / WAN off) or WanError (the emulator refused)."""
+        return localwan.partition(self.cfg, self.load_state(), cloud)
+
+    def heal(self, cloud: str | None = None) -> WanStatus:
+        """Reconnect ``cloud`` (every cloud when None); same errors as :meth:`partition`."""
+        return localwan.heal(self.cfg, self.load_state(), cloud)
 
     def probe(self) -> ClusterHealth | None:
         """One health sample of the recorded deployment (for pollers); None when nothing is deployed."""
@@ -268,6 +282,7 @@ class Ops:
                                 hint="stop that process, or pick other addresses with MCLOUD_LOCAL_HOSTS",
                             )
                         )
+        problems += self._preflight_wan(name)
         if state and state.deployment_name != self.cfg.deployment_name:
             problems.append(
                 Error(
@@ -277,6 +292,26 @@ class Ops:
                 )
             )
         return problems
+
+    def _preflight_wan(self, name: str) -> list[Error]:
+        if not self.cfg.wan.enabled:
+            return []
+        try:
+            wan_ports = localwan.ports(self.cfg.local_hosts)
+        except ConfigError as exc:
+            return [
+                Error(str(exc), hint="use addresses like 127.0.1.1,127.0.2.1,127.0.3.1, or MCLOUD_WAN=off")
+            ]
+        if localwan.running(self.cfg, name):
+            return []
+        return [
+            Error(
+                f"WAN emulator: {procctl.describe_port_conflict(ip, port)}",
+                hint="stop that process, pick other addresses with MCLOUD_LOCAL_HOSTS, or MCLOUD_WAN=off",
+            )
+            for ip, port in wan_ports
+            if procctl.port_in_use(ip, port)
+        ]
 
     def _plan(self) -> Path:
         self.tf.init()
@@ -348,11 +383,16 @@ class Ops:
         self.sink(HostLog(None, "ops", f"inventory {out}: groups {', '.join(groups)}"))
 
     def _deploy(self, state: DeploymentState) -> None:
+        extravars: dict[str, Any] = {}
+        if self.cfg.target == "local":
+            self._wan_up(state)  # before the services: their env routes cross-cloud traffic through it
+            extravars["mcloud_wan"] = state.wan
         res = run_playbook(
             self.cfg,
             "deploy.yml",
             self.cfg.inventory_path,
             self.sink,
+            extravars=extravars,
             cancel=self._cancel,
         )
         if res.status == "canceled" or self._cancel.is_set():
@@ -372,6 +412,29 @@ class Ops:
             raise PhaseFailed("deploy")
         state.status = "deployed"
         save_state(self.cfg.deployment_file, state)
+        if self.cfg.target == "local" and not state.wan and localwan.stop(self.cfg, state.deployment_name):
+            self.sink(HostLog(None, "ops", "wan: emulator stopped (MCLOUD_WAN=off)"))
+
+    def _wan_up(self, state: DeploymentState) -> None:
+        """Record the WAN settings in the state file and start the emulator when they say so."""
+        wan = self.cfg.wan
+        state.wan = wan.enabled
+        state.wan_rtt_ms = dict(wan.rtt_ms)
+        state.wan_control = localwan.control_address(state.addresses()) if wan.enabled else ""
+        save_state(self.cfg.deployment_file, state)
+        if not wan.enabled:
+            return
+        try:
+            r = localwan.start(self.cfg, state)
+        except procctl.ProcError as exc:
+            raise OSError(f"WAN emulator: {exc}") from None
+        self.sink(
+            HostLog(
+                None,
+                "ops",
+                f"wan: emulator {r.action} (pid {r.pid}), RTT ms {wan.rtt_spec}, control http://{state.wan_control}",
+            )
+        )
 
     def _verify(self, state: DeploymentState) -> None:
         addresses = state.addresses()
@@ -486,19 +549,27 @@ class Ops:
                 for sub in ("run", "data"):
                     shutil.rmtree(hdir / sub, ignore_errors=True)
         addresses = (state.addresses() if state else {}) or self.cfg.local_hosts
+        localwan.state_file(self.cfg, name).unlink(missing_ok=True)  # a SIGKILLed emulator leaves it
         ok = True
-        for host, ip in addresses.items():
-            for svc in services_of(host):
-                for port in SERVICE_PORTS[svc]:
-                    if self._wait_port_free(ip, port):
-                        continue
-                    ok = False
-                    self.sink(
-                        Error(
-                            f"still listening after teardown: {procctl.describe_port_conflict(ip, port)}",
-                            host=host,
-                        )
-                    )  # type: ignore[arg-type]
+        checks: list[tuple[str | None, str, int]] = [
+            (host, ip, port)
+            for host, ip in addresses.items()
+            for svc in services_of(host)
+            for port in SERVICE_PORTS[svc]
+        ]
+        if state.wan if state else self.cfg.wan.enabled:
+            with contextlib.suppress(ConfigError):  # hosts that cannot have had an emulator
+                checks += [(None, ip, port) for ip, port in localwan.ports(addresses)]
+        for host, ip, port in checks:
+            if self._wait_port_free(ip, port):
+                continue
+            ok = False
+            self.sink(
+                Error(
+                    f"still listening after teardown: {procctl.describe_port_conflict(ip, port)}",
+                    host=host,  # type: ignore[arg-type]
+                )
+            )
         if ok:
             self.sink(HostLog(None, "ops", "no service process and no listening port left"))
         return ok
@@ -520,6 +591,11 @@ class Ops:
             return True
         self.sink(state.info())
         self.sink(HostLog(None, "ops", f"status: {state.status}"))
+        wan = localwan.status_of(self.cfg, state)
+        if wan is not None:
+            self.sink(
+                HostLog(None, "ops", wan.line(), "info" if wan.running or not wan.enabled else "warning")
+            )
         sample = probe(state.addresses())
         for hh in sample.hosts.values():
             self.sink(hh)

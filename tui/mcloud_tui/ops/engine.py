@@ -14,11 +14,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import localwan
 from .config import TargetConfig
 from .core import Ops, PlanSummary
 from .events import DeploymentInfo, EventSink, HostLog
 from .health import HealthPoller
+from .localwan import WanStatus
 from .secrets import load_secrets
+from .state import load_state
 
 if TYPE_CHECKING:
     from control_plane.client import ControlPlaneClient
@@ -112,6 +115,20 @@ class Engine:
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
+
+    def wan_status(self) -> WanStatus | None:
+        """The WAN emulator of the recorded local deployment, from files only (cheap: the console calls it
+        every tick); None on the cloud target or when nothing is deployed."""
+        return localwan.status_of(self.config, load_state(self.config.deployment_file))
+
+    async def partition(self, cloud: str) -> WanStatus:
+        """Cut ``cloud`` off through the emulator. Raises mcloud_tui.ops.localwan.WanUnavailable (cloud
+        target, nothing deployed, WAN off) or WanError (the emulator did not answer), one line each."""
+        return await asyncio.to_thread(Ops(self.target, None, config=self.config).partition, cloud)
+
+    async def heal(self, cloud: str | None = None) -> WanStatus:
+        """Reconnect ``cloud`` (every cloud when None); same errors as :meth:`partition`."""
+        return await asyncio.to_thread(Ops(self.target, None, config=self.config).heal, cloud)
 
     async def control_plane(self) -> ControlPlaneClient:
         """A client for the recorded deployment's three control-plane nodes (caller closes it)."""

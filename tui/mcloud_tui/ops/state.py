@@ -24,6 +24,10 @@ class DeploymentState:
     provisioned_at: float = 0.0
     status: str = "provisioning"  # provisioning | provisioned | deployed | failed | tearing-down
     updated_at: float = field(default_factory=time.time)
+    # Local target: the WAN emulator this deployment runs behind (its services' env points at its links).
+    wan: bool = False
+    wan_rtt_ms: dict[str, float] = field(default_factory=dict)  # {"aws-gcp": 30.0, ...}
+    wan_control: str = ""  # host:port of the emulator's control endpoint
 
     def addresses(self) -> dict[str, str]:
         """{cloud: public ip} of the provisioned hosts."""

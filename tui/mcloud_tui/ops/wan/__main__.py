@@ -1,7 +1,7 @@
 """`python -m mcloud_tui.ops.wan` (`mcloud-wan`): run the link emulator, or partition/heal/inspect it.
 
     mcloud-wan serve [--hosts aws=127.0.1.1,gcp=127.0.2.1,azure=127.0.3.1] [--rtt aws-gcp=30,...]
-                     [--jitter MS] [--control 127.0.0.1:8089] [--state-file PATH]
+                     [--jitter MS] [--control 127.0.0.1:8085] [--state-file PATH]
     mcloud-wan partition CLOUD | heal [CLOUD] | status      (talk to a running emulator)
     mcloud-wan env CLOUD [--hosts ...]                      (RAFT_ROUTES, CP_ENDPOINTS, MINIO_ENDPOINT)
 
@@ -23,7 +23,7 @@ from .control import WanControl, WanError, serve_control, write_state
 from .emulator import Emulator
 from .topology import CLOUDS, DEFAULT_JITTER_MS, WanConfigError, WanPlan, parse_hosts, parse_matrix
 
-DEFAULT_CONTROL = "127.0.0.1:8089"
+DEFAULT_CONTROL = "127.0.0.1:8085"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -26,15 +26,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def _cp_command() -> list[str]:
-    """The control plane itself when it reads RAFT_ROUTES, else the routing wrapper."""
-    from control_plane import config
-
-    if "raft_routes" in getattr(config.NodeConfig, "__dataclass_fields__", {}):
-        return [sys.executable, "-m", "control_plane"]
-    return [sys.executable, "-m", "mcloud_tui.ops.wan.cpwrap"]
-
-
 @dataclass
 class WanProcess:
     """One `python -m mcloud_tui.ops.wan serve` process for a plan."""
@@ -117,19 +108,6 @@ class WanCluster(LocalCluster):
         if self.wan_enabled:
             env["RAFT_ROUTES"] = self.plan.raft_routes(node.cloud)
         return env
-
-    def start_node(self, index: int) -> NodeProc:
-        node = self.nodes[index]
-        node.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(node.log_path, "ab") as log:
-            node.proc = subprocess.Popen(
-                _cp_command(),
-                env=self.env_for(node),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return node
 
     def start(self) -> WanCluster:
         if self.wan is not None and (self.wan.proc is None or self.wan.proc.poll() is not None):

@@ -163,6 +163,14 @@ class WanPlan:
                 raise WanConfigError(f"WAN {name} port: {port} is not a TCP port")
         for c in CLOUDS:
             link_host(self.hosts[c], 0)  # validates the address
+        # Links are named by dst's first three octets: two clouds sharing them would share link addresses.
+        prefixes = {c: self.hosts[c].rsplit(".", 1)[0] for c in CLOUDS}
+        if len(set(prefixes.values())) != len(CLOUDS):
+            a, b = next((a, b) for a in CLOUDS for b in CLOUDS if a < b and prefixes[a] == prefixes[b])
+            raise WanConfigError(
+                f"WAN hosts: {a} ({self.hosts[a]}) and {b} ({self.hosts[b]}) share their first three octets; "
+                "the emulator's link addresses need them to differ (e.g. 127.0.1.1, 127.0.2.1, 127.0.3.1)"
+            )
 
     def link_host(self, src: str, dst: str) -> str:
         return link_host(self.hosts[dst], CLOUDS.index(src))
