@@ -31,9 +31,8 @@ CP_HEALTH_PORT = 8080
 WORKER_HEALTH_PORT = 8081
 STORAGE_PORT = 9000
 STORAGE_HOST = "aws"
-WAN_CONTROL_PORT = (
-    8085  # the emulator's control endpoint on the aws host: a "reserved for services" port (DESIGN.md)
-)
+# the emulator's control endpoint on the aws host: one of DESIGN.md's "reserved for services" ports
+WAN_CONTROL_PORT = 8085
 _ON = ("1", "on", "true", "yes")
 _OFF = ("0", "off", "false", "no")
 
