@@ -39,7 +39,7 @@ variable "admin_cidr" {
 }
 
 variable "ssh_key_path" {
-  description = "Path of the SSH private key Ansible logs in with; its public half must lie next to it as <path>.pub."
+  description = "Path of the SSH private key Ansible logs in with; its public half must lie next to it as <path>.pub and be ssh-ed25519 or ssh-rsa (AWS and Azure refuse ECDSA keys)."
   type        = string
   default     = "~/.ssh/id_ed25519"
 }

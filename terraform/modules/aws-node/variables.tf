@@ -90,12 +90,12 @@ variable "ssh_user" {
 }
 
 variable "ssh_public_key" {
-  description = "OpenSSH public key installed for ssh_user."
+  description = "OpenSSH public key (ssh-ed25519 or ssh-rsa) imported as the instance's EC2 key pair."
   type        = string
 
   validation {
-    condition     = can(regex("^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) ", var.ssh_public_key))
-    error_message = "ssh_public_key must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)."
+    condition     = can(regex("^ssh-(ed25519|rsa) ", var.ssh_public_key))
+    error_message = "ssh_public_key must be an OpenSSH ssh-ed25519 or ssh-rsa public key: EC2 key pairs (ImportKeyPair) accept only RSA and ED25519 keys (no ECDSA)."
   }
 }
 

@@ -117,6 +117,11 @@ resource "azurerm_linux_virtual_machine" "this" {
   provision_vm_agent              = true
   tags                            = local.tags
 
+  # Trusted Launch (the Azure counterpart of GCP's Shielded VM): the `server` SKU below is a Gen2 image and
+  # both default sizes (Dsv5, NCasT4_v3) support it; the GPU role installs Canonical's signed NVIDIA modules.
+  secure_boot_enabled = true
+  vtpm_enabled        = true
+
   priority        = var.use_spot ? "Spot" : "Regular"
   eviction_policy = var.use_spot ? "Delete" : null
   max_bid_price   = var.use_spot ? -1 : null # -1: pay up to the on-demand price, never evicted for price

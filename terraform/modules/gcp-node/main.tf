@@ -141,4 +141,12 @@ resource "google_compute_instance" "this" {
     ssh-keys               = "${var.ssh_user}:${trimspace(var.ssh_public_key)}"
     serial-port-enable     = "false"
   }
+
+  lifecycle {
+    # A VM can only use a static external address from its own region (google_compute_address is regional).
+    precondition {
+      condition     = startswith(var.zone, "${var.region}-")
+      error_message = "zone (gcp_zone) must lie in region (gcp_region), e.g. us-central1-a in us-central1: the static address is regional."
+    }
+  }
 }
