@@ -4,23 +4,12 @@ and Ansible, on private loopback addresses and a private state dir (never a deve
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from _local_target import LocalTarget, free_hosts
+from _local_target import LocalTarget
 
 pytestmark = pytest.mark.integration
 CLOUDS = ("aws", "gcp", "azure")
-
-
-@pytest.fixture
-def target(tmp_path: Path) -> Iterator[LocalTarget]:
-    t = LocalTarget(tmp_path / "state", free_hosts(3))
-    try:
-        yield t
-    finally:
-        t.cleanup()
 
 
 def test_up_smoke_status_down(target: LocalTarget) -> None:

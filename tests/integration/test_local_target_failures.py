@@ -6,22 +6,12 @@ from __future__ import annotations
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _local_target import LocalTarget, free_hosts
+from _local_target import LocalTarget
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def target(tmp_path: Path) -> Iterator[LocalTarget]:
-    t = LocalTarget(tmp_path / "state", free_hosts(3))
-    try:
-        yield t
-    finally:
-        t.cleanup()
 
 
 def assert_clean(t: LocalTarget) -> None:

@@ -13,40 +13,18 @@ import asyncio
 import json
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from _local_target import LocalTarget, free_hosts
+from _local_target import LocalTarget
 
+from control_plane.localcluster import poll
 from mcloud_tui.ops.secrets import load_secrets
 from mcloud_tui.ops.wan import WanControl
 
 pytestmark = pytest.mark.integration
 CLOUDS = ("aws", "gcp", "azure")
 T = TypeVar("T")
-
-
-@pytest.fixture
-def target(tmp_path: Path) -> Iterator[LocalTarget]:
-    t = LocalTarget(tmp_path / "state", free_hosts(3))
-    try:
-        yield t
-    finally:
-        t.cleanup()
-
-
-def poll(fn: Callable[[], T | None], timeout: float, what: str) -> T:
-    """fn() until it returns something truthy; fail naming `what` after `timeout` s (never a bare sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def health(ip: str) -> dict[str, Any]:

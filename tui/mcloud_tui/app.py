@@ -282,8 +282,11 @@ class MCloudApp(App[None]):
             except IndexError:
                 break
             self.handle_event(event)
-        for panel in self.panels.values():
-            panel.flush()
+        # While a modal covers the host panels, writing them only makes every frame of the modal recompose
+        # the screen beneath it (the flood's key latency); their bounded buffers keep the newest lines.
+        if len(self.screen_stack) == 1:
+            for panel in self.panels.values():
+                panel.flush()
         batch: list[str] = []
         try:
             for _ in range(len(self._ops_pending)):
