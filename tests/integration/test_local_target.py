@@ -47,7 +47,7 @@ def test_up_smoke_status_down(target: LocalTarget) -> None:
     smoke = target.headless("smoke")
     assert smoke.rc == 0, smoke.out
     steps = [ln for ln in smoke.out.splitlines() if " smoke " in ln]
-    for step in ("cp-health", "storage", "matmul"):
+    for step in ("cp-health", "storage", "matmul", "artifact"):
         for cloud in CLOUDS:
             assert any(ln.startswith(f"[{cloud}]") and f"smoke {step}: PASS" in ln for ln in steps), (
                 step,

@@ -5,6 +5,8 @@
 3. ``storage``       put / get / delete of an object through the S3 API, once per cloud, using the
                      credentials of the deployment; plus the worker on that cloud reports storage_ok
 4. ``matmul``        a matrix_multiply job pinned to each cloud SUCCEEDS on that cloud's worker
+5. ``artifact``      that job stored its product (``store_result``): the put came from the worker in that
+                     cloud (through the WAN link on the local target); the smoke gets it back and deletes it
 
 Steps keep going after a failure so the operator sees every broken thing at once.
 """
@@ -62,25 +64,28 @@ def check_leader(sink: EventSink, addresses: Mapping[str, str], deadline_s: floa
     return _step(sink, "leader", None, False, f"no agreed leader: {seen}", t0)
 
 
+def _storage(addresses: Mapping[str, str], secrets: Secrets):  # type: ignore[no-untyped-def]
+    """The deployment's S3 endpoint (on the storage host) and a minio client for it."""
+    from minio import Minio
+
+    endpoint = f"{addresses[STORAGE_HOST]}:{STORAGE_PORT}"
+    return endpoint, Minio(
+        endpoint, access_key=secrets.minio_access_key, secret_key=secrets.minio_secret_key, secure=False
+    )
+
+
 def check_storage(
     sink: EventSink, addresses: Mapping[str, str], secrets: Secrets, worker_json: Mapping[str, dict]
 ) -> bool:
-    from minio import Minio
     from minio.error import S3Error
 
-    endpoint = f"{addresses[STORAGE_HOST]}:{STORAGE_PORT}"
+    endpoint, mc = _storage(addresses, secrets)
     ok_all = True
     for host in addresses:
         t0 = time.monotonic()
         key = f"smoke/{host}/{uuid.uuid4().hex}"
         body = f"mcloud smoke from {host} {time.time()}".encode()
         try:
-            mc = Minio(
-                endpoint,
-                access_key=secrets.minio_access_key,
-                secret_key=secrets.minio_secret_key,
-                secure=False,
-            )
             if not mc.bucket_exists(BUCKET):
                 mc.make_bucket(BUCKET)
             mc.put_object(BUCKET, key, io.BytesIO(body), len(body))
@@ -102,12 +107,36 @@ def check_storage(
     return ok_all
 
 
-async def _matmul_all(sink: EventSink, addresses: Mapping[str, str], token: str, timeout_s: float) -> bool:
+def check_artifact(
+    sink: EventSink, host: str, uri: str, addresses: Mapping[str, str], secrets: Secrets
+) -> bool:
+    """Get back and delete the product a cloud's worker put into storage."""
+    t0 = time.monotonic()
+    try:
+        bucket, sep, key = uri.removeprefix("s3://").partition("/")
+        if not uri.startswith("s3://") or not sep or not key:
+            raise ValueError(f"the job returned no artifact URI (got {uri!r})")
+        _, mc = _storage(addresses, secrets)
+        resp = mc.get_object(bucket, key)
+        try:
+            size = len(resp.read())
+        finally:
+            resp.close()
+            resp.release_conn()
+        mc.remove_object(bucket, key)
+        return _step(sink, "artifact", host, True, f"worker-{host} put {uri} ({size} B); get + delete ok", t0)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one FAIL line
+        return _step(sink, "artifact", host, False, f"{type(exc).__name__}: {exc}", t0)
+
+
+async def _matmul_all(
+    sink: EventSink, addresses: Mapping[str, str], secrets: Secrets, timeout_s: float
+) -> bool:
     from control_plane.client import ControlPlaneClient
     from control_plane.proto import mcloud_pb2 as pb
 
     endpoints = [f"{ip}:{GRPC_PORT}" for ip in addresses.values()]
-    client = ControlPlaneClient(endpoints, token, retry_deadline=min(30.0, timeout_s))
+    client = ControlPlaneClient(endpoints, secrets.auth_token, retry_deadline=min(30.0, timeout_s))
     try:
 
         async def one(host: str) -> bool:
@@ -115,7 +144,7 @@ async def _matmul_all(sink: EventSink, addresses: Mapping[str, str], token: str,
             try:
                 job = await client.submit_job(
                     "matrix_multiply",
-                    {"size": MATMUL_SIZE, "seed": 1},
+                    {"size": MATMUL_SIZE, "seed": 1, "store_result": True},
                     cloud=host,
                     request_id=f"smoke-{uuid.uuid4()}",
                 )
@@ -143,7 +172,9 @@ async def _matmul_all(sink: EventSink, addresses: Mapping[str, str], token: str,
                     f"{job.worker_id or '?'} {res.get('device', '?')} size={res.get('size', MATMUL_SIZE)} "
                     f"{res.get('duration_ms', 0):.1f} ms {res.get('tflops', 0):.3f} TFLOP/s"
                 )
-                return _step(sink, "matmul", host, True, detail, t0)
+                _step(sink, "matmul", host, True, detail, t0)
+                uri = job.artifact_uri or res.get("artifact_uri", "")
+                return await asyncio.to_thread(check_artifact, sink, host, uri, addresses, secrets)
             except Exception as exc:  # noqa: BLE001 - every failure becomes one FAIL line
                 return _step(sink, "matmul", host, False, f"{type(exc).__name__}: {exc}", t0)
 
@@ -153,8 +184,11 @@ async def _matmul_all(sink: EventSink, addresses: Mapping[str, str], token: str,
         await client.close()
 
 
-def check_matmul(sink: EventSink, addresses: Mapping[str, str], token: str, timeout_s: float = 60.0) -> bool:
-    return asyncio.run(_matmul_all(sink, addresses, token, timeout_s))
+def check_matmul(
+    sink: EventSink, addresses: Mapping[str, str], secrets: Secrets, timeout_s: float = 60.0
+) -> bool:
+    """A matmul pinned to each cloud, run there, its product stored from there (then fetched and deleted)."""
+    return asyncio.run(_matmul_all(sink, addresses, secrets, timeout_s))
 
 
 def run_smoke(sink: EventSink, addresses: Mapping[str, str], secrets: Secrets) -> bool:
@@ -163,5 +197,5 @@ def run_smoke(sink: EventSink, addresses: Mapping[str, str], secrets: Secrets) -
     ok = check_cp(sink, sample)
     ok &= check_leader(sink, addresses)
     ok &= check_storage(sink, addresses, secrets, sample.worker_json)
-    ok &= check_matmul(sink, addresses, secrets.auth_token)
+    ok &= check_matmul(sink, addresses, secrets)
     return ok
