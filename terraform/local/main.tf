@@ -5,37 +5,13 @@ locals {
   clouds = ["aws", "gcp", "azure"]
 }
 
-resource "terraform_data" "aws_node" {
-  input = {
-    cloud           = "aws"
-    public_ip       = var.host_addresses["aws"]
-    private_ip      = var.host_addresses["aws"]
-    instance_type   = "local-process"
-    spot            = false
-    gpu             = false
-    region          = "loopback"
-    deployment_name = var.deployment_name
-  }
-}
+resource "terraform_data" "node" {
+  for_each = toset(local.clouds)
 
-resource "terraform_data" "gcp_node" {
   input = {
-    cloud           = "gcp"
-    public_ip       = var.host_addresses["gcp"]
-    private_ip      = var.host_addresses["gcp"]
-    instance_type   = "local-process"
-    spot            = false
-    gpu             = false
-    region          = "loopback"
-    deployment_name = var.deployment_name
-  }
-}
-
-resource "terraform_data" "azure_node" {
-  input = {
-    cloud           = "azure"
-    public_ip       = var.host_addresses["azure"]
-    private_ip      = var.host_addresses["azure"]
+    cloud           = each.key
+    public_ip       = var.host_addresses[each.key]
+    private_ip      = var.host_addresses[each.key]
     instance_type   = "local-process"
     spot            = false
     gpu             = false
@@ -45,9 +21,5 @@ resource "terraform_data" "azure_node" {
 }
 
 locals {
-  nodes_raw = {
-    aws   = terraform_data.aws_node.output
-    gcp   = terraform_data.gcp_node.output
-    azure = terraform_data.azure_node.output
-  }
+  nodes_raw = { for cloud in local.clouds : cloud => terraform_data.node[cloud].output }
 }

@@ -1,17 +1,17 @@
 # Same output names as the cloud root (notes/CONTRACTS.md): the inventory generator reads either.
 output "aws_ip" {
   description = "Address of the AWS host."
-  value       = terraform_data.aws_node.output.public_ip
+  value       = local.nodes_raw["aws"].public_ip
 }
 
 output "gcp_ip" {
   description = "Address of the GCP host."
-  value       = terraform_data.gcp_node.output.public_ip
+  value       = local.nodes_raw["gcp"].public_ip
 }
 
 output "azure_ip" {
   description = "Address of the Azure host."
-  value       = terraform_data.azure_node.output.public_ip
+  value       = local.nodes_raw["azure"].public_ip
 }
 
 output "target" {

@@ -13,6 +13,7 @@ from mcloud_tui.ops.terraform import event_from_json
     ("text", "host"),
     [
         ("terraform_data.aws_node", "aws"),
+        ('terraform_data.node["aws"]', "aws"),
         ("module.gcp.google_compute_instance.this", "gcp"),
         ("google_compute_address.node", "gcp"),
         ("module.azure_node.azurerm_linux_virtual_machine.vm", "azure"),
