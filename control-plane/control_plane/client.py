@@ -23,7 +23,11 @@ from .auth import bearer
 from .proto import mcloud_pb2 as pb
 from .proto import mcloud_pb2_grpc as pb_grpc
 
-RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# CANCELLED reaches a client when the server cancels the call (a node shutting down): retry elsewhere with
+# the same request id. A caller's own cancellation surfaces as asyncio.CancelledError instead.
+RETRYABLE = frozenset(
+    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED}
+)
 
 
 class ControlPlaneError(Exception):
@@ -196,7 +200,7 @@ class ControlPlaneClient:
                 replay = True
                 continue
             except grpc.aio.AioRpcError as exc:
-                if exc.code() not in RETRYABLE and exc.code() != grpc.StatusCode.CANCELLED:
+                if exc.code() not in RETRYABLE:
                     raise ControlPlaneError(exc.code(), exc.details() or "") from None
                 self.connected = False
                 self._index = (self._index + 1) % len(self.endpoints)

@@ -154,6 +154,10 @@ class ControlPlaneService(pb_grpc.ControlPlaneServicer):
         deadline = time.monotonic() + min(request.wait_ms, MAX_LEASE_WAIT_MS) / 1000
         base_rid = _rid(request.request_id)
         attempt = 0
+        # a retry of a call whose answer was lost (node stopped, timeout): give back what it was granted
+        prior = self.node.read(lambda s: s.applied.get(base_rid))
+        if isinstance(prior, tuple):
+            return pb.LeaseTasksResponse(leases=[grant_to_pb(g) for g in prior])
 
         def eligible(store: JobStore) -> bool:
             keys = [(request.cloud, False), ("", False)]

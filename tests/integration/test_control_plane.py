@@ -333,3 +333,27 @@ async def test_complete_tasks_reports_each_outcome_in_order(make_cluster) -> Non
         assert "result_json" in results[1].reason and "stale token" in results[2].reason
         states = {j.id: j.state for j in await c.list_jobs()}
         assert states[leases[0].job_id] == pb.SUCCEEDED and states[leases[1].job_id] == pb.LEASED
+
+
+async def test_a_retried_lease_call_gets_the_same_leases_back(make_cluster) -> None:
+    """A LeaseTasks whose answer was lost (node stopping) and is retried with the same request id returns
+    what was granted, instead of leaving those tasks held by nobody until their leases expire."""
+    from control_plane.auth import bearer
+    from control_plane.proto import mcloud_pb2_grpc as pb_grpc
+
+    cluster = make_cluster()
+    cluster.wait_for_leader()
+    async with client_for(cluster) as c:
+        for i in range(2):
+            await c.submit_job("noop", {"i": i})
+    req = pb.LeaseTasksRequest(
+        worker_id="w", cloud="aws", max_tasks=5, wait_ms=1000, request_id="lease-rid-1"
+    )
+    answers = []
+    for i, endpoint in enumerate(cluster.endpoints[:2]):  # the retry lands on another node
+        if i:  # ...once that node has applied the first call's lease
+            cluster.wait_for_commit(i, cluster.health(0)["commit_index"])
+        async with grpc.aio.insecure_channel(endpoint) as ch:
+            answers.append(await pb_grpc.ControlPlaneStub(ch).LeaseTasks(req, metadata=bearer(cluster.token)))
+    first, retried = ([(x.job_id, x.token) for x in a.leases] for a in answers)
+    assert len(first) == 2 and retried == first

@@ -9,8 +9,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 import pytest
 
+from control_plane.client import ControlPlaneError
 from control_plane.proto import mcloud_pb2 as pb
 from worker.config import WorkerConfig
 from worker.runtime import WorkerRuntime
@@ -305,3 +307,31 @@ async def test_cheap_completions_are_batched_when_the_client_can() -> None:
     assert rt.completed == 100 and rt.failed == 1 and "unknown task type" in bad.error
     assert max(cp.batch_sizes) > 1 and sum(cp.batch_sizes) == 101
     assert all(j.completions == 1 for j in cp.jobs.values())
+
+
+async def test_a_failed_batch_top_up_still_runs_the_task_already_leased() -> None:
+    """Regression (soak, restart_all): the top-up call failed while the first lease was held; the worker
+    renewed that lease forever without running it."""
+
+    class TopUpFails(FakeCP):
+        async def lease_tasks(self, worker_id, cloud, gpu, *, max_tasks=1, wait_ms=1000, task_types=()):  # type: ignore[no-untyped-def]
+            if task_types and not getattr(self, "failed_once", False):
+                self.failed_once = True
+                await super().lease_tasks(
+                    worker_id, cloud, gpu, max_tasks=max_tasks, wait_ms=0, task_types=task_types
+                )
+                raise ControlPlaneError(grpc.StatusCode.CANCELLED, "node stopping")
+            return await super().lease_tasks(
+                worker_id, cloud, gpu, max_tasks=max_tasks, wait_ms=wait_ms, task_types=task_types
+            )
+
+    cp = TopUpFails()
+    first = cp.add("noop", {})
+    rt = make_runtime(cp, lease_batch=8)
+    runner = asyncio.create_task(rt.run())
+    try:
+        await wait_until(lambda: first.state == "SUCCEEDED", timeout=5)
+    finally:
+        rt.request_stop()
+        await runner
+    assert first.completions == 1

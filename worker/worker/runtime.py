@@ -258,7 +258,10 @@ class WorkerRuntime:
                     and leases[0].type in self._cheap
                     and not self.stopping
                 ):
-                    leases += await self._lease(self.cfg.lease_batch - 1, 0, self._cheap)
+                    try:
+                        leases += await self._lease(self.cfg.lease_batch - 1, 0, self._cheap)
+                    except ControlPlaneError as exc:  # the first lease is held: run it, never strand it
+                        log.warning("worker %s: topping up the batch failed: %s", self.cfg.worker_id, exc)
                 backoff = 0.2
             except ControlPlaneError as exc:
                 log.warning("worker %s: lease failed: %s", self.cfg.worker_id, exc)
