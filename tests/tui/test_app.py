@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 from tui_fakes import NOW, T0, FakeOps, fixed_clock, snapshot_ops
 
 from mcloud_tui.app import MCloudApp
+from mcloud_tui.ops.localwan import WanStatus
 from mcloud_tui.ops.pricing import load_table
 
 
@@ -72,7 +73,7 @@ async def test_up_matmul_smoke_teardown_flow() -> None:
 @pytest.mark.parametrize(
     ("key", "reason"),
     [("m", "nothing is deployed: press u first"), ("s", "nothing is deployed: press u first"),
-     ("t", "nothing to tear down")],
+     ("t", "nothing to tear down"), ("x", "nothing is deployed: press u first")],
 )  # fmt: skip
 async def test_keys_that_make_no_sense_say_why(key: str, reason: str) -> None:
     app = make_app(FakeOps())
@@ -299,3 +300,35 @@ async def test_header_shows_the_wan_state_and_a_cut_cloud() -> None:
         app.tick()
         await pilot.pause()
         assert "wan DOWN" in header()
+
+
+async def test_x_cuts_a_cloud_off_and_heals_it_through_the_core() -> None:
+    ops = snapshot_ops()
+    app = make_app(ops)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.wait_for_ops()
+        await until(pilot, lambda: app.deployment is not None and app.header_state.wan is not None)
+        await pilot.press("x")
+        assert app.screen.id == "wan-modal"
+        await pilot.click("#cut-gcp")
+        await until(pilot, lambda: "partition gcp" in ops.calls, what="partition call")
+        await until(
+            pilot, lambda: any("wan: cut gcp off; partitioned now: gcp" in x for x in app.ops_log.lines)
+        )
+        await until(pilot, lambda: app.header_state.wan.partitioned == ("gcp",), what="header")
+        await pilot.press("x")
+        await pilot.click("#heal-gcp")  # the cut cloud's button now heals it
+        await until(pilot, lambda: "heal gcp" in ops.calls, what="heal call")
+        await until(pilot, lambda: app.header_state.wan.partitioned == (), what="header healed")
+
+
+async def test_x_says_why_without_the_wan_emulator() -> None:
+    ops = snapshot_ops()
+    ops.wan = WanStatus(enabled=False)
+    app = make_app(ops)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.wait_for_ops()
+        await until(pilot, lambda: app.deployment is not None and app.header_state.wan is not None)
+        await pilot.press("x")
+        assert any("without the WAN emulator" in n for n in app.notices), app.notices
+        assert app.screen is app.screen_stack[0]

@@ -262,6 +262,19 @@ class FakeOps:
         """Local and deployed: the emulator with the default matrix (what the real core reports)."""
         return self.wan if self.target == "local" and self.deployed else None
 
+    async def partition(self, cloud: str) -> WanStatus:
+        self.calls.append(f"partition {cloud}")
+        assert self.wan is not None
+        self.wan = WanStatus(True, True, self.wan.rtt_ms, tuple(sorted({*self.wan.partitioned, cloud})))
+        return self.wan
+
+    async def heal(self, cloud: str | None = None) -> WanStatus:
+        self.calls.append(f"heal {cloud}")
+        assert self.wan is not None
+        left = () if cloud is None else tuple(c for c in self.wan.partitioned if c != cloud)
+        self.wan = WanStatus(True, True, self.wan.rtt_ms, left)
+        return self.wan
+
     def cancel(self) -> None:
         self.calls.append("cancel")
         if self.hold_up is not None:

@@ -38,6 +38,8 @@ from mcloud_tui.components.modals import (
     HelpModal,
     MatmulModal,
     MatmulRequest,
+    WanModal,
+    WanRequest,
     cost_preview_modal,
     quit_modal,
     teardown_modal,
@@ -151,6 +153,7 @@ class MCloudApp(App[None]):
         Binding("m", "matmul", "matmul"),
         Binding("s", "smoke", "smoke"),
         Binding("t", "teardown", "teardown"),
+        Binding("x", "wan", "cut/heal"),
         Binding("slash", "filter", "filter"),
         Binding("f", "follow", "follow"),
         Binding("w", "save_log", "save log"),
@@ -449,6 +452,16 @@ class MCloudApp(App[None]):
                 return "nothing is deployed: press u first"
             if action == "smoke" and "smoke" in running:
                 return "the smoke test is already running"
+        elif action == "wan":
+            if getattr(self.ops, "partition", None) is None or self.target != "local":
+                return "cutting a cloud off needs the local target's WAN emulator"
+            if self.deployment is None:
+                return "nothing is deployed: press u first"
+            wan = self.header_state.wan
+            if wan is None or not wan.enabled:
+                return "the deployment runs without the WAN emulator (MCLOUD_WAN=off)"
+            if not wan.running:
+                return "the WAN emulator is not running (see its log under the deployment's wan/ directory)"
         elif action == "teardown":
             if "teardown" in running:
                 return "teardown is already running"
@@ -487,6 +500,34 @@ class MCloudApp(App[None]):
                 self.submit_matmul(req)
 
         self.push_screen(MatmulModal(), submitted)
+
+    def action_wan(self) -> None:
+        self._ran("wan")
+        if self._refuse("wan"):
+            return
+        wan = self.header_state.wan
+        partitioned = wan.partitioned if wan is not None else ()
+
+        def chosen(req: WanRequest | None) -> None:
+            if req is not None:
+                self.change_wan(req)
+
+        self.push_screen(WanModal(partitioned), chosen)
+
+    @work(group="wan", exclusive=True, exit_on_error=False)
+    async def change_wan(self, req: WanRequest) -> None:
+        """Partition or heal through the core (the same call as `--headless partition|heal`)."""
+        try:
+            if req.action == "partition":
+                status = await self.ops.partition(req.cloud)  # type: ignore[attr-defined]
+            else:
+                status = await self.ops.heal(req.cloud)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - WanUnavailable / WanError: one line, never a crash
+            self.sink(Error(f"wan: {exc}"))
+            return
+        what = f"cut {req.cloud} off" if req.action == "partition" else f"healed {req.cloud or 'every cloud'}"
+        self._ops_line(f"wan: {what}; partitioned now: {', '.join(status.partitioned) or 'none'}")
+        self.poll_wan()
 
     def action_teardown(self) -> None:
         self._ran("teardown")

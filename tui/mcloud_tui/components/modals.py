@@ -160,6 +160,7 @@ HELP_TEXT = """\
 [b]m[/]  start a matmul (size, cloud)
 [b]s[/]  smoke test: pass/fail per step and cloud
 [b]t[/]  tear down (asks first; the Teardown button does the same)
+[b]x[/]  cut a cloud off / heal it (local target, WAN emulator)
 [b]/[/]  filter the focused panel (enter applies, esc clears)
 [b]f[/]  follow / pause the focused panel
 [b]w[/]  save the focused panel's log to a file
@@ -246,5 +247,63 @@ class MatmulModal(ModalScreen[MatmulRequest | None]):
         self.dismiss(MatmulRequest(size=size, cloud=cloud if isinstance(cloud, str) else ""))
 
     @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class WanRequest:
+    """Cut one cloud off through the WAN emulator, or heal one (cloud None: every cloud)."""
+
+    action: str  # "partition" | "heal"
+    cloud: str | None
+
+
+class WanModal(ModalScreen[WanRequest | None]):
+    """Fail a cloud on purpose and watch Raft react: one button per cloud (cut, or heal when cut)."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", show=False)]
+    DEFAULT_CSS = """
+    WanModal { align: center middle; }
+    WanModal > Vertical { width: 56; max-width: 95%; height: auto; border: thick $warning;
+                          background: $surface; padding: 1 2; }
+    WanModal Horizontal { height: auto; margin-top: 1; }
+    WanModal Button { margin-right: 1; }
+    """
+
+    def __init__(
+        self, partitioned: tuple[str, ...], clouds: tuple[str, ...] = ("aws", "gcp", "azure")
+    ) -> None:
+        super().__init__(id="wan-modal")
+        self.partitioned = partitioned
+        self.clouds = clouds
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("[b]WAN emulator[/]: cut a cloud off, or heal it")
+            cut = ", ".join(self.partitioned) or "none"
+            yield Label(f"partitioned now: {cut}")
+            with Horizontal():
+                for cloud in self.clouds:
+                    if cloud in self.partitioned:
+                        yield Button(f"heal {cloud}", id=f"heal-{cloud}", variant="success")
+                    else:
+                        yield Button(f"cut {cloud}", id=f"cut-{cloud}", variant="warning")
+            with Horizontal():
+                yield Button("heal all", id="heal-all", disabled=not self.partitioned)
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        if button == "cancel":
+            self.dismiss(None)
+        elif button == "heal-all":
+            self.dismiss(WanRequest("heal", None))
+        elif button.startswith("cut-"):
+            self.dismiss(WanRequest("partition", button.removeprefix("cut-")))
+        elif button.startswith("heal-"):
+            self.dismiss(WanRequest("heal", button.removeprefix("heal-")))
+
     def action_cancel(self) -> None:
         self.dismiss(None)
