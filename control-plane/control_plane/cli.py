@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-async def run(args: argparse.Namespace, client: ControlPlaneClient) -> int:
+async def run(args: argparse.Namespace, client: ControlPlaneClient, token: str) -> int:
     if args.cmd == "submit":
         payload = parse_payload(args.payload)
         job = await client.submit_job(args.type, payload, cloud=args.cloud, gpu=args.gpu)
@@ -112,8 +112,7 @@ async def run(args: argparse.Namespace, client: ControlPlaneClient) -> int:
         return 0
     # status: every endpoint's own view, so a split brain or a lagging node is visible
     for endpoint in client.endpoints:
-        single = ControlPlaneClient([endpoint], "", call_timeout=2, retry_deadline=2)
-        single._metadata = client._metadata
+        single = ControlPlaneClient([endpoint], token, call_timeout=2, retry_deadline=2)
         try:
             st = await single.cluster_status()
             peers = " ".join(f"{p.address}={'up' if p.connected else 'DOWN'}" for p in st.peers)
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
 
     async def go() -> int:
         async with ControlPlaneClient(endpoints, token, ca_cert=os.environ.get("TLS_CA") or None) as client:
-            return await run(args, client)
+            return await run(args, client, token)
 
     try:
         code = asyncio.run(go())

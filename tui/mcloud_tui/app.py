@@ -611,29 +611,33 @@ class MCloudApp(App[None]):
         self.refresh_header()
         {"up": self.run_up, "smoke": self.run_smoke, "teardown": self.run_down}[op]()
 
+    async def _report(self, op: str, run: Callable[[], Awaitable[bool]]) -> None:
+        """Run one core operation and post its outcome; the console stays up and says what broke."""
+        ok, detail = False, ""
+        try:
+            ok = await run()
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+        self.post_message(OpFinished(op, ok, detail))
+
     @work(group="ops", exit_on_error=False)
     async def run_up(self) -> None:
         self.may_have_resources = True
-        ok, detail = False, ""
-        try:
+
+        async def up() -> bool:
             confirm = self.confirm_cost if self.target == "cloud" else None
             ok = await self.ops.up(self.sink, confirm_cost=confirm)
             if ok:
                 info = await self.ops.status(self.sink)
                 if info is not None:
                     self.sink(info)
-        except Exception as exc:  # the console stays up and says what broke
-            detail = f"{type(exc).__name__}: {exc}"
-        self.post_message(OpFinished("up", ok, detail))
+            return ok
+
+        await self._report("up", up)
 
     @work(group="ops", exit_on_error=False)
     async def run_smoke(self) -> None:
-        ok, detail = False, ""
-        try:
-            ok = await self.ops.smoke(self.sink)
-        except Exception as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-        self.post_message(OpFinished("smoke", ok, detail))
+        await self._report("smoke", lambda: self.ops.smoke(self.sink))
 
     @work(group="ops", exit_on_error=False)
     async def run_down(self) -> None:
@@ -644,12 +648,7 @@ class MCloudApp(App[None]):
             self.ops.cancel()
             await self.workers.wait_for_complete(running)
         self.stop_background()
-        ok, detail = False, ""
-        try:
-            ok = await self.ops.down(self.sink)
-        except Exception as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-        self.post_message(OpFinished("teardown", ok, detail))
+        await self._report("teardown", lambda: self.ops.down(self.sink))
 
     @work(group="ops", exit_on_error=False)
     async def find_deployment(self) -> None:
